@@ -1,0 +1,116 @@
+"""Typed workspace settings, validated at load with messages a user can act on.
+
+Precedence: environment (`CXLENS__SECTION__KEY`) > workspace file (`cxlens.yaml`) > defaults.
+Settings are built by `load_config`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from cxlens.errors import ConfigError, WorkspaceNotFound
+from cxlens.sources.mapping import SourceConfig
+
+WORKSPACE_FILE = "cxlens.yaml"
+ENV_PREFIX = "CXLENS__"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(_Strict):
+    backend: Literal["duckdb", "postgres"] = "duckdb"
+    path: Path = Field(Path("cxlens.duckdb"), description="DuckDB file, relative to the workspace.")
+    url: SecretStr | None = Field(None, description="postgresql://user:password@host:port/db")
+
+    @model_validator(mode="after")
+    def _url_for_postgres(self) -> StoreSettings:
+        if self.backend == "postgres":
+            if self.url is None:
+                raise ValueError("store.backend is postgres but store.url is not set")
+            url = self.url.get_secret_value()
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError("store.url must start with postgresql://")
+            if "CHANGEME" in url or "changethis" in url:
+                raise ValueError("store.url still holds a placeholder password")
+        return self
+
+
+class IngestSettings(_Strict):
+    max_reject_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="A load whose rejected share exceeds this fails whole."
+    )
+    batch_rows: int = Field(
+        1_000_000, ge=1_000, description="Rows read and validated at a time (bounds memory)."
+    )
+
+
+class WorkspaceConfig(_Strict):
+    name: str = "cxlens workspace"
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`CXLENS__STORE__URL=...` becomes {"store": {"url": ...}}."""
+    tree: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        parts = [p.lower() for p in key[len(ENV_PREFIX) :].split("__") if p]
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return tree
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        out.append(f"{where}: {err['msg']}")
+    return out
+
+
+def parse_config(
+    data: Mapping[str, Any], origin: str, environ: Mapping[str, str] | None = None
+) -> WorkspaceConfig:
+    merged = _deep_merge(dict(data), _env_overrides(os.environ if environ is None else environ))
+    try:
+        return WorkspaceConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin} is not valid:", _problems(exc)) from None
+
+
+def load_config(root: Path, environ: Mapping[str, str] | None = None) -> WorkspaceConfig:
+    path = root / WORKSPACE_FILE
+    if not path.exists():
+        raise WorkspaceNotFound(
+            f"no {WORKSPACE_FILE} in {root}; run `cxlens init` there or pass --workspace"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, not {type(data).__name__}")
+    return parse_config(data, str(path), environ)

@@ -1,0 +1,274 @@
+"""The store interface: the shared algorithms once, the engine-specific hooks in each backend.
+
+Queries are written once in DuckDB's SQL dialect and transpiled with SQLGlot for the other
+engines; nothing outside `cxlens.store` writes engine-specific SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, final
+
+import pyarrow as pa
+import sqlglot
+
+from cxlens.errors import SchemaMismatch, StoreError
+from cxlens.schema import (
+    EVENTS,
+    LOADS,
+    META,
+    REJECTS,
+    SCHEMA_VERSION,
+    SOURCE_RECORDS,
+    TABLES,
+    ColumnType,
+    Table,
+)
+
+#: The dialect every query in cxlens is written in.
+CANONICAL_DIALECT = "duckdb"
+
+
+class Store(ABC):
+    """A database that holds a cxlens workspace."""
+
+    #: SQLGlot dialect name of the engine.
+    dialect: str
+    #: Human name for messages.
+    name: str
+
+    def __init__(self) -> None:
+        self._in_transaction = False
+
+    # ---- hooks each backend fills -------------------------------------------------------
+    @abstractmethod
+    def _column_type(self, type_: ColumnType) -> str: ...
+
+    @abstractmethod
+    def _render_keys(self, table: Table) -> bool:
+        """Whether the engine should enforce the table's key with a constraint."""
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement in the engine's dialect; return affected rows where known."""
+
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def _stage(self, name: str, like: Table, data: pa.Table) -> None:
+        """Make `data` queryable as `name` until the transaction ends."""
+
+    @abstractmethod
+    def _unstage(self, name: str) -> None: ...
+
+    @abstractmethod
+    def _existing_tables(self) -> set[str]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the store lives, safe to print (no password)."""
+
+    # ---- shared algorithms ---------------------------------------------------------------
+    @final
+    def sql(self, sql: str) -> str:
+        """Translate a canonical (DuckDB-dialect) statement into this engine's dialect."""
+        if self.dialect == CANONICAL_DIALECT:
+            return sql
+        return ";\n".join(sqlglot.transpile(sql, read=CANONICAL_DIALECT, write=self.dialect))
+
+    @final
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run a canonical query and return its result as an Arrow table."""
+        return self._fetch(self.sql(sql), params)
+
+    @final
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._execute(self.sql(sql), params)
+
+    @final
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        result = self.query(sql, params)
+        if result.num_rows == 0:
+            return None
+        return result.column(0)[0].as_py()
+
+    @final
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        if self._in_transaction:
+            yield
+            return
+        self._begin()
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            self._commit()
+        finally:
+            self._in_transaction = False
+
+    @final
+    def create_table_sql(self, table: Table) -> str:
+        cols = [
+            f"{c.name} {self._column_type(c.type)}{'' if c.nullable else ' NOT NULL'}"
+            for c in table.columns
+        ]
+        if table.key and self._render_keys(table):
+            cols.append(f"PRIMARY KEY ({', '.join(table.key)})")
+        return f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"
+
+    @final
+    def initialize(self) -> None:
+        """Create missing tables and refuse a store written by a newer cxlens."""
+        existing = self._existing_tables()
+        if META.name in existing:
+            found = self.scalar("SELECT value FROM cxlens_meta WHERE key = 'schema_version'")
+            if found is not None and int(found) > SCHEMA_VERSION:
+                raise SchemaMismatch(
+                    f"the store at {self.location} has schema version {found}, newer than this "
+                    f"cxlens understands ({SCHEMA_VERSION}); upgrade cxlens."
+                )
+            if found is not None and set(t.name for t in TABLES) <= existing:
+                return
+        with self.transaction():
+            for table in TABLES:
+                self._execute(self.create_table_sql(table))
+                for i, cols in enumerate(table.indexes):
+                    self._execute(
+                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{i} "
+                        f"ON {table.name} ({', '.join(cols)})"
+                    )
+            self._execute("DELETE FROM cxlens_meta WHERE key = 'schema_version'")
+            self.execute(
+                "INSERT INTO cxlens_meta (key, value) VALUES ('schema_version', ?)",
+                [str(SCHEMA_VERSION)],
+            )
+
+    # ---- the load algorithm, one batch at a time inside `transaction()` --------------------
+    @final
+    def merge_records(self, records: pa.Table) -> tuple[int, int]:
+        """Insert new records and update changed ones (by content hash).
+
+        Returns (written, unchanged). Re-applying the same records changes nothing."""
+        if records.num_rows == 0:
+            return 0, 0
+        return self._merge_records(records)
+
+    @final
+    def append_new_events(self, events: pa.Table) -> tuple[int, int]:
+        """Append events whose `event_id` the store does not hold yet.
+
+        Returns (written, unchanged). `events` must not repeat an `event_id` itself."""
+        if events.num_rows == 0:
+            return 0, 0
+        written = self._append_new_events(events)
+        return written, events.num_rows - written
+
+    @final
+    def append_rejects(self, rejects: pa.Table) -> None:
+        if rejects.num_rows:
+            self._append(REJECTS, rejects)
+
+    @final
+    def record_load(self, load_row: Mapping[str, Any]) -> None:
+        self._append(LOADS, pa.Table.from_pylist([dict(load_row)], schema=arrow_schema(LOADS)))
+
+    def _append(self, table: Table, data: pa.Table) -> None:
+        staged = f"staged_{table.name}"
+        self._stage(staged, table, data)
+        try:
+            cols = ", ".join(table.column_names)
+            self.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {staged}")
+        finally:
+            self._unstage(staged)
+
+    def _append_new_events(self, events: pa.Table) -> int:
+        staged = "staged_events"
+        self._stage(staged, EVENTS, events)
+        try:
+            cols = ", ".join(EVENTS.column_names)
+            return self.execute(
+                f"INSERT INTO events ({cols}) SELECT {cols} FROM {staged} AS s "
+                "WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.event_id = s.event_id)"
+            )
+        finally:
+            self._unstage(staged)
+
+    def _merge_records(self, records: pa.Table) -> tuple[int, int]:
+        staged = "staged_records"
+        self._stage(staged, SOURCE_RECORDS, records)
+        try:
+            cols = SOURCE_RECORDS.column_names
+            changed = self.execute(
+                f"UPDATE source_records SET "
+                + ", ".join(f"{c} = s.{c}" for c in cols if c != "record_id")
+                + f" FROM {staged} AS s WHERE source_records.record_id = s.record_id "
+                "AND source_records.content_hash <> s.content_hash"
+            )
+            inserted = self.execute(
+                f"INSERT INTO source_records ({', '.join(cols)}) "
+                f"SELECT {', '.join(cols)} FROM {staged} AS s WHERE NOT EXISTS "
+                "(SELECT 1 FROM source_records AS r WHERE r.record_id = s.record_id)"
+            )
+        finally:
+            self._unstage(staged)
+        return changed + inserted, records.num_rows - changed - inserted
+
+    # ---- reading -------------------------------------------------------------------------
+    @final
+    def count(self, table: str) -> int:
+        if table not in {t.name for t in TABLES}:
+            raise StoreError(f"unknown table {table!r}")
+        return int(self.scalar(f"SELECT count(*) FROM {table}"))
+
+    @final
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return self.query(sql, params).to_pylist()  # type: ignore[no-any-return]
+
+
+_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.TEXT: pa.string(),
+    ColumnType.INTEGER: pa.int64(),
+    ColumnType.FLOAT: pa.float64(),
+    ColumnType.BOOLEAN: pa.bool_(),
+    ColumnType.TIMESTAMP: pa.timestamp("us"),
+    ColumnType.DATE: pa.date32(),
+    ColumnType.JSON: pa.string(),
+}
+
+
+def arrow_type(type_: ColumnType) -> pa.DataType:
+    return _ARROW_TYPES[type_]
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema(
+        [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in table.columns]
+    )
+
+
+def to_json(value: Mapping[str, Any] | None) -> str | None:
+    if not value:
+        return None
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)

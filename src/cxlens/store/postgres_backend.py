@@ -1,0 +1,129 @@
+"""The server store: PostgreSQL through psycopg 3."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg.conninfo import conninfo_to_dict
+
+from cxlens.errors import StoreError
+from cxlens.schema import ColumnType, Table
+from cxlens.store.base import Store
+
+_TYPES = {
+    ColumnType.TEXT: "TEXT",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.FLOAT: "DOUBLE PRECISION",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.DATE: "DATE",
+    ColumnType.JSON: "JSON",
+}
+
+_ARROW_TO_PG = {
+    pa.string(): "TEXT",
+    pa.large_string(): "TEXT",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE PRECISION",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.timestamp("us"): "TIMESTAMP",
+}
+
+
+class PostgresStore(Store):
+    dialect = "postgres"
+    name = "PostgreSQL"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        try:
+            self._con = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self.location}: {exc}") from exc
+
+    @property
+    def location(self) -> str:
+        try:
+            parts = conninfo_to_dict(self.url)
+        except psycopg.Error:
+            return "postgresql://<unparsable url>"
+        host = parts.get("host", "localhost")
+        return f"postgresql://{parts.get('user', '')}@{host}:{parts.get('port', 5432)}/" + str(
+            parts.get("dbname", "")
+        )
+
+    def _column_type(self, type_: ColumnType) -> str:
+        return _TYPES[type_]
+
+    def _render_keys(self, table: Table) -> bool:
+        return True
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            with self._con.cursor() as cur:
+                cur.execute(sql.encode(), list(params) if params else None)  # type: ignore[call-overload]
+                return cur.rowcount
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL statement failed: {exc}\n{sql}") from exc
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        try:
+            with self._con.cursor() as cur:
+                cur.execute(sql.encode(), list(params) if params else None)  # type: ignore[call-overload]
+                names = [d.name for d in cur.description or []]
+                rows = cur.fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL query failed: {exc}\n{sql}") from exc
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        return pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+
+    def _begin(self) -> None:
+        self._con.execute("BEGIN")
+
+    def _commit(self) -> None:
+        self._con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self._con.execute("ROLLBACK")
+
+    def _stage(self, name: str, like: Table, data: pa.Table) -> None:
+        cols = ", ".join(f"{f.name} {self._staged_type(like, f)}" for f in data.schema)
+        self._execute(f"CREATE TEMP TABLE {name} ({cols}) ON COMMIT DROP")
+        if data.num_rows == 0:
+            return
+        buffer = io.BytesIO()
+        pacsv.write_csv(
+            data, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        )
+        try:
+            with self._con.cursor() as cur:
+                copy_sql = f"COPY {name} FROM STDIN (FORMAT csv, NULL '')"
+                with cur.copy(copy_sql.encode()) as copy:  # type: ignore[arg-type]
+                    copy.write(buffer.getbuffer())
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL COPY into {name} failed: {exc}") from exc
+
+    def _staged_type(self, like: Table, field: pa.Field) -> str:
+        if field.name in like.column_names:
+            return _TYPES[like.column(field.name).type]
+        return _ARROW_TO_PG.get(field.type, "TEXT")
+
+    def _unstage(self, name: str) -> None:
+        self._execute(f"DROP TABLE IF EXISTS {name}")
+
+    def _existing_tables(self) -> set[str]:
+        rows = self._fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return set(rows.column("table_name").to_pylist()) if rows.num_rows else set()
+
+    def close(self) -> None:
+        self._con.close()
