@@ -26,7 +26,18 @@ LOADS = Table(
         col("rows_read", T.INTEGER, nullable=False),
         col("records_loaded", T.INTEGER, "Records inserted or changed.", nullable=False),
         col("events_loaded", T.INTEGER, "Events inserted.", nullable=False),
-        col("rows_unchanged", T.INTEGER, "Rows already in the store.", nullable=False),
+        col(
+            "records_unchanged",
+            T.INTEGER,
+            "Records already in the store as they are.",
+            nullable=False,
+        ),
+        col(
+            "events_unchanged",
+            T.INTEGER,
+            "Events already in the store (same event_id).",
+            nullable=False,
+        ),
         col("rows_rejected", T.INTEGER, nullable=False),
         col("started_at", T.TIMESTAMP, nullable=False),
         col("finished_at", T.TIMESTAMP, nullable=False),
@@ -43,8 +54,9 @@ REJECTS = Table(
         col("load_id", T.TEXT, nullable=False),
         col("source", T.TEXT, nullable=False),
         col("location", T.TEXT, nullable=False),
-        col("row_number", T.INTEGER, "1-based data row (the header is not counted).",
-            nullable=False),
+        col(
+            "row_number", T.INTEGER, "1-based data row (the header is not counted).", nullable=False
+        ),
         col("field", T.TEXT, "Canonical field (and source column) that failed.", nullable=False),
         col("value", T.TEXT, "The offending value as read."),
         col("reason", T.TEXT, nullable=False),

@@ -155,8 +155,16 @@ class EventMapping(_Strict):
     def columns(self) -> set[str]:
         cols: set[str] = set()
         kind = None if isinstance(self.kind, EventKind) else self.kind
-        for f in [kind, self.action, self.id, self.time, self.record, self.account,
-                  *self.fields.values(), *self.properties.values()]:
+        for f in [
+            kind,
+            self.action,
+            self.id,
+            self.time,
+            self.record,
+            self.account,
+            *self.fields.values(),
+            *self.properties.values(),
+        ]:
             if f is not None:
                 cols |= set(as_spec(f).columns)
         if self.when:

@@ -221,7 +221,7 @@ class Store(ABC):
         try:
             cols = SOURCE_RECORDS.column_names
             changed = self.execute(
-                f"UPDATE source_records SET "
+                "UPDATE source_records SET "
                 + ", ".join(f"{c} = s.{c}" for c in cols if c != "record_id")
                 + f" FROM {staged} AS s WHERE source_records.record_id = s.record_id "
                 "AND source_records.content_hash <> s.content_hash"

@@ -69,7 +69,7 @@ class PostgresStore(Store):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             with self._con.cursor() as cur:
-                cur.execute(sql.encode(), list(params) if params else None)  # type: ignore[call-overload]
+                cur.execute(sql.encode(), list(params) if params else None)
                 return cur.rowcount
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL statement failed: {exc}\n{sql}") from exc
@@ -77,13 +77,15 @@ class PostgresStore(Store):
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         try:
             with self._con.cursor() as cur:
-                cur.execute(sql.encode(), list(params) if params else None)  # type: ignore[call-overload]
+                cur.execute(sql.encode(), list(params) if params else None)
                 names = [d.name for d in cur.description or []]
                 rows = cur.fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL query failed: {exc}\n{sql}") from exc
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-        return pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+        columns: list[list[Any]] = (
+            [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+        )
+        return pa.table({n: pa.array(c) for n, c in zip(names, columns, strict=True)})
 
     def _begin(self) -> None:
         self._con.execute("BEGIN")
@@ -106,7 +108,7 @@ class PostgresStore(Store):
         try:
             with self._con.cursor() as cur:
                 copy_sql = f"COPY {name} FROM STDIN (FORMAT csv, NULL '')"
-                with cur.copy(copy_sql.encode()) as copy:  # type: ignore[arg-type]
+                with cur.copy(copy_sql.encode()) as copy:
                     copy.write(buffer.getbuffer())
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL COPY into {name} failed: {exc}") from exc

@@ -1,0 +1,21 @@
+"""The `cxlens` command line: thin commands over `cxlens.workspace.Workspace`.
+
+Exit codes: 0 success; 1 other cxlens error; 2 configuration; 3 store; 4 unreadable source;
+5 load refused or failed (the store is unchanged); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from cxlens.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())  # type: ignore[func-returns-value]

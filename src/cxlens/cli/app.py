@@ -1,0 +1,321 @@
+"""Commands. Each turns cxlens errors into a one-line message and a documented exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxlens.errors import CxlensError
+from cxlens.ingest.loader import LoadReport
+from cxlens.workspace import Workspace
+
+app = typer.Typer(
+    name="cxlens",
+    help="Customer intelligence: one view of every customer, from all your sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+WorkspaceOpt = typer.Option(Path("."), "--workspace", "-w", help="Workspace folder.")
+JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except CxlensError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; the store is as it was before the interrupted load")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=_default, ensure_ascii=False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@app.command()
+@handle_errors
+def init(
+    workspace: Path = WorkspaceOpt,
+    name: str = typer.Option(None, help="Workspace name (default: the folder's)."),
+) -> None:
+    """Create cxlens.yaml (DuckDB store, no sources yet) in a folder."""
+    ws = Workspace.init(workspace, name=name)
+    out.print(
+        f"created {ws.root / 'cxlens.yaml'}; add sources under `sources:` "
+        "(see `cxlens presets`), then run `cxlens ingest`"
+    )
+
+
+@app.command()
+@handle_errors
+def presets(as_json: bool = JsonOpt) -> None:
+    """List the export presets a source can name."""
+    from cxlens.sources.presets import load_preset, preset_names
+
+    items = [load_preset(n) for n in preset_names()]
+    if as_json:
+        _json(
+            [
+                {
+                    "name": p.name,
+                    "system": p.system,
+                    "format": p.format,
+                    "description": p.description,
+                }
+                for p in items
+            ]
+        )
+        return
+    table = Table("preset", "format", "system", "description")
+    for p in items:
+        table.add_row(p.name, p.format, p.system, p.description)
+    out.print(table)
+
+
+def _run_ingest(ws: Workspace, names: list[str] | None, quiet: bool) -> list[LoadReport]:
+    targets = names or ws.source_names()
+    reports: list[LoadReport] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        for name in targets:
+            task = bar.add_task(f"loading {name}", total=None, rows="")
+
+            def progress(rows: int, task: Any = task) -> None:
+                bar.update(task, rows=f"{rows:,} rows")
+
+            reports.extend(ws.ingest([name], progress=progress))
+            bar.update(task, completed=1, total=1)
+    return reports
+
+
+def _print_reports(reports: list[LoadReport]) -> None:
+    table = Table(
+        "source",
+        "rows read",
+        "records",
+        "events",
+        "unchanged",
+        "rejected",
+        "seconds",
+        title="loads",
+    )
+    for r in reports:
+        table.add_row(
+            r.source,
+            f"{r.rows_read:,}",
+            f"{r.records_loaded:,}",
+            f"{r.events_loaded:,}",
+            f"{r.records_unchanged + r.events_unchanged:,}",
+            f"[red]{r.rows_rejected:,}[/]" if r.rows_rejected else "0",
+            f"{r.seconds:.1f}",
+        )
+    out.print(table)
+    if any(r.rows_rejected for r in reports):
+        out.print("rejected rows are kept with their reasons: `cxlens rejects`")
+
+
+@app.command()
+@handle_errors
+def ingest(
+    sources: list[str] = typer.Argument(None, help="Sources to load (default: all)."),
+    workspace: Path = WorkspaceOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Load sources into the store; each load commits whole or not at all."""
+    with Workspace(workspace) as ws:
+        reports = _run_ingest(ws, sources or None, quiet=as_json)
+    if as_json:
+        _json([r.to_dict() for r in reports])
+    else:
+        _print_reports(reports)
+
+
+@app.command()
+@handle_errors
+def loads(
+    workspace: Path = WorkspaceOpt,
+    limit: int = typer.Option(20, help="How many, newest first."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show recent loads: what each read, wrote and rejected."""
+    with Workspace(workspace) as ws:
+        rows = ws.loads(limit)
+    if as_json:
+        _json(rows)
+        return
+    table = Table(
+        "load id", "source", "status", "read", "records", "events", "rejected", "finished"
+    )
+    for r in rows:
+        status = r["status"] if r["status"] == "committed" else f"[red]{r['status']}[/]"
+        table.add_row(
+            r["load_id"],
+            r["source"],
+            status,
+            f"{r['rows_read']:,}",
+            f"{r['records_loaded']:,}",
+            f"{r['events_loaded']:,}",
+            f"{r['rows_rejected']:,}",
+            f"{r['finished_at']:%Y-%m-%d %H:%M:%S}",
+        )
+    out.print(table)
+    for r in rows:
+        if r["message"]:
+            out.print(f"[red]{r['load_id']}[/]: {r['message']}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def rejects(
+    workspace: Path = WorkspaceOpt,
+    load: str = typer.Option(None, "--load", help="Only this load id."),
+    source: str = typer.Option(None, "--source", help="Only this source."),
+    limit: int = typer.Option(50, help="How many rows."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show rejected rows: file, row, field, value and reason."""
+    with Workspace(workspace) as ws:
+        rows = ws.rejects(load_id=load, source=source, limit=limit)
+    if as_json:
+        _json(rows)
+        return
+    if not rows:
+        out.print("no rejected rows")
+        return
+    table = Table("source", "file", "row", "field", "value", "reason")
+    for r in rows:
+        table.add_row(
+            r["source"],
+            Path(r["location"]).name,
+            str(r["row_number"]),
+            r["field"],
+            "" if r["value"] is None else str(r["value"])[:40],
+            r["reason"],
+        )
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Counts per table, source and event kind."""
+    with Workspace(workspace) as ws:
+        info = ws.status()
+    if as_json:
+        _json(info)
+        return
+    _print_status(info)
+
+
+def _print_status(info: dict[str, Any]) -> None:
+    out.print(
+        f"[bold]{info['name']}[/] — {info['store']['backend']} store at "
+        f"{info['store']['location']}",
+        highlight=False,
+    )
+    tables = Table("table", "rows", title="tables")
+    for name, count in info["tables"].items():
+        tables.add_row(name, f"{count:,}")
+    out.print(tables)
+    sources = Table("source", "entity", "records", title="records by source")
+    for r in info["records_by_source"]:
+        sources.add_row(r["source"], r["entity"], f"{r['records']:,}")
+    out.print(sources)
+    events = Table("source", "events", "first", "last", title="events by source")
+    for r in info["events_by_source"]:
+        events.add_row(
+            r["source"],
+            f"{r['events']:,}",
+            f"{r['first_event']:%Y-%m-%d}",
+            f"{r['last_event']:%Y-%m-%d}",
+        )
+    out.print(events)
+    kinds = Table("kind", "events", title="events by kind")
+    for r in info["events_by_kind"]:
+        kinds.add_row(r["kind"], f"{r['events']:,}")
+    out.print(kinds)
+
+
+@app.command()
+@handle_errors
+def demo(
+    workspace: Path = WorkspaceOpt,
+    customers: int = typer.Option(2_000, min=10, max=1_000_000, help="Customer accounts."),
+    seed: int = typer.Option(7, help="Random seed; the same seed gives the same company."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="Serve the dashboard afterwards, where installed."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Generate the demo company into a workspace, load it, and summarise it."""
+    from cxlens.demo import demo_sources, generate_demo
+
+    started = time.perf_counter()
+    root = workspace.resolve()
+    ws = Workspace.init(root, name="Demo company", exist_ok=True)
+    with err.status(f"generating {customers:,} customer accounts (seed {seed})"):
+        manifest = generate_demo(root, customers=customers, seed=seed)
+    for name, settings in demo_sources().items():
+        ws.add_source(name, settings, replace=True)
+    with ws:
+        reports = _run_ingest(ws, None, quiet=as_json)
+        info = ws.status()
+    elapsed = time.perf_counter() - started
+    if as_json:
+        _json(
+            {
+                "loads": [r.to_dict() for r in reports],
+                "status": info,
+                "seconds": elapsed,
+                "truth": str(root / "truth"),
+            }
+        )
+        return
+    _print_reports(reports)
+    _print_status(info)
+    out.print(
+        f"demo company ({manifest.customers:,} accounts, seed {seed}) loaded in "
+        f"{elapsed:.0f} s; ground truth in {root / 'truth'}",
+        highlight=False,
+    )
+    if serve:
+        out.print(
+            "web dashboard: not installed in this version; explore with "
+            "`cxlens status` and the Python API (`cxlens.Workspace`)"
+        )
