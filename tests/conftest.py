@@ -1,7 +1,7 @@
 """Shared fixtures: a real store per backend, and the throwaway PostgreSQL server behind it.
 
-`store` runs a test once per backend (DuckDB in a temp file, PostgreSQL in a fresh database of
-a server this session starts). The PostgreSQL parameters carry the `postgres` marker; they fail
+`store` runs a test once per backend (DuckDB in a temp file, PostgreSQL in a fresh schema of a
+server this test process starts). The PostgreSQL parameters carry the `postgres` marker; they fail
 when no server binaries are found, unless CXLENS_SKIP_POSTGRES=1 asks to skip them.
 """
 
@@ -70,10 +70,10 @@ def postgres_server() -> Iterator[ThrowawayPostgres]:
 
 @pytest.fixture
 def pg_url(postgres_server: ThrowawayPostgres) -> Iterator[str]:
-    """URL of a fresh, empty database, dropped after the test."""
-    url = postgres_server.create_database()
+    """URL of a fresh, empty PostgreSQL namespace (a schema of its own), dropped after the test."""
+    url = postgres_server.create_schema()
     yield url
-    postgres_server.drop_database(url)
+    postgres_server.drop_schema(url)
 
 
 def open_test_store(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 #: Names a directory holding `initdb`, `pg_ctl` and `postgres`; overrides the search.
 BINDIR_ENV = "CXLENS_PG_BINDIR"
@@ -181,6 +182,8 @@ class ThrowawayPostgres:
                 conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
             self._start_on_a_free_port()
             self._admin = psycopg.connect(self.url(), autocommit=True, connect_timeout=10)
+            # A test that left a transaction open makes a drop fail instead of hanging.
+            self._admin.execute("SET lock_timeout = '10s'")
         except BaseException:
             self.stop()
             raise
@@ -226,20 +229,40 @@ class ThrowawayPostgres:
 
     # ---- databases -------------------------------------------------------------------------
     def create_database(self, prefix: str = "test") -> str:
-        """Create an empty database and return its URL."""
-        name = f"{prefix}_{os.getpid()}_{next(self._names)}"
+        """Create an empty database and return its URL (about 0.1-0.3 s)."""
+        name = self._new_name(prefix)
         self._admin_execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
         )
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1]
+        name = conninfo_to_dict(url)["dbname"]
         self._admin_execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
-    def _admin_execute(self, statement: sql.Composed) -> None:
+    def create_schema(self, prefix: str = "test") -> str:
+        """Create an empty schema and return a URL whose search_path is only that schema.
+
+        Much cheaper than a database (about a millisecond), and as isolated for code that
+        names no schema: tables, indexes and information_schema lookups through
+        current_schema() all stay inside it."""
+        name = self._new_name(prefix)
+        self._admin_execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+        return self.url() + f"?options=-csearch_path%3D{name}"
+
+    def drop_schema(self, url: str) -> None:
+        options = conninfo_to_dict(url).get("options", "")
+        name = options.removeprefix("-csearch_path=")
+        self._admin_execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+        )
+
+    def _new_name(self, prefix: str) -> str:
+        return f"{prefix}_{os.getpid()}_{next(self._names)}"
+
+    def _admin_execute(self, statement: sql.Composable) -> None:
         assert self._admin is not None, "server not started"
         self._admin.execute(statement)
 

@@ -12,7 +12,16 @@ import pyarrow as pa
 import pytest
 
 from cxlens.errors import SchemaMismatch, StoreError
-from cxlens.schema import EVENTS, REJECTS, SCHEMA_VERSION, SOURCE_RECORDS, TABLES, Table
+from cxlens.schema import (
+    EVENTS,
+    LOADS,
+    REJECTS,
+    SCHEMA_VERSION,
+    SOURCE_RECORDS,
+    TABLES,
+    ColumnType,
+    Table,
+)
 from cxlens.store import Store, arrow_schema
 from cxlens.store.duckdb_backend import DuckDBStore
 from cxlens.store.postgres_backend import PostgresStore
@@ -56,20 +65,30 @@ def record(key: str, **fields: Any) -> dict[str, Any]:
 
 
 def load_row(load_id: str = "load-1", **fields: Any) -> dict[str, Any]:
+    """A loads row; every column gets a distinct value, so a swapped column shows."""
+    row: dict[str, Any] = {}
+    for i, column in enumerate(LOADS.columns):
+        if column.type is ColumnType.INTEGER:
+            row[column.name] = 1000 + i
+        elif column.type is ColumnType.TIMESTAMP:
+            row[column.name] = datetime(2024, 5, 1, 9, 0, i, 1000 * i + 1)
+        else:
+            row[column.name] = f"{column.name} of {load_id}"
+    row.update(load_id=load_id, source="crm", status="committed", message=None)
+    row.update(fields)
+    return row
+
+
+def reject(row_number: int, **fields: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "load_id": load_id,
+        "load_id": "load-1",
         "source": "crm",
         "location": "/data/crm.csv",
-        "checksum": "ab" * 32,
-        "rows_read": 10,
-        "records_loaded": 7,
-        "events_loaded": 0,
-        "rows_unchanged": 2,
-        "rows_rejected": 1,
-        "started_at": datetime(2024, 5, 1, 9, 0, 0, 1),
-        "finished_at": datetime(2024, 5, 1, 9, 0, 3, 999999),
-        "status": "committed",
-        "message": None,
+        "row_number": row_number,
+        "field": "email",
+        "value": "not-an-email",
+        "reason": "not an email address",
+        "raw": None,
     }
     row.update(fields)
     return row
@@ -162,34 +181,20 @@ def test_count_refuses_an_unknown_table(store: Store) -> None:
 def write_one_of_each(store: Store) -> None:
     store.append_new_events(arrow(EVENTS, [event("e1"), event("e2")]))
     store.merge_records(arrow(SOURCE_RECORDS, [record("1")]))
-    store.append_rejects(
-        arrow(
-            REJECTS,
-            [
-                {
-                    "load_id": "load-1",
-                    "source": "crm",
-                    "location": "/x",
-                    "row_number": 3,
-                    "field": "email",
-                    "value": "nope",
-                    "reason": "not an email",
-                    "raw": None,
-                }
-            ],
-        )
-    )
+    store.append_rejects(arrow(REJECTS, [reject(3)]))
     store.record_load(load_row())
+
+
+ONE_OF_EACH = {"events": 2, "source_records": 1, "loads": 1, "rejects": 1}
 
 
 def test_transaction_commits_for_every_connection(store: Store) -> None:
     with store.transaction():
         write_one_of_each(store)
-    expected = {"events": 2, "source_records": 1, "loads": 1, "rejects": 1}
-    assert counts(store) == expected
+    assert counts(store) == ONE_OF_EACH
     other = reopen(store)
     try:
-        assert counts(other) == expected
+        assert counts(other) == ONE_OF_EACH
     finally:
         other.close()
 
@@ -203,7 +208,7 @@ def test_transaction_rolls_back_on_exception(store: Store) -> None:
     # The store is usable afterwards, and the same batch loads in full.
     with store.transaction():
         write_one_of_each(store)
-    assert counts(store) == {"events": 2, "source_records": 1, "loads": 1, "rejects": 1}
+    assert counts(store) == ONE_OF_EACH
 
 
 def test_a_failed_statement_rolls_back_the_whole_transaction(store: Store) -> None:
@@ -240,7 +245,7 @@ def test_writes_outside_a_transaction_commit_on_their_own(
         "dropped before the COPY, so every write outside transaction() fails",
     )
     write_one_of_each(store)
-    assert counts(store) == {"events": 2, "source_records": 1, "loads": 1, "rejects": 1}
+    assert counts(store) == ONE_OF_EACH
 
 
 # ---- loads -------------------------------------------------------------------------------------
@@ -349,21 +354,9 @@ def test_append_new_events_appends_only_unseen_ids(store: Store) -> None:
 
 def test_rejects_and_loads_are_recorded_as_given(store: Store) -> None:
     rejects = [
-        {
-            "load_id": "load-1",
-            "source": "crm",
-            "location": "/data/crm.csv",
-            "row_number": n,
-            "field": "email",
-            "value": value,
-            "reason": "not an email",
-            "raw": raw,
-        }
-        for n, value, raw in [
-            (2, "bob@", '{"email": "bob@", "name": "Bob"}'),
-            (7, "", None),
-            (9, None, '{"email": null}'),
-        ]
+        reject(2, value="bob@", raw='{"email": "bob@", "name": "Bob"}'),
+        reject(7, value=""),
+        reject(9, value=None, raw='{"email": null}'),
     ]
     failed = load_row(
         "load-2", status="failed", message="too many rejects", checksum=None, records_loaded=0
@@ -378,6 +371,7 @@ def test_rejects_and_loads_are_recorded_as_given(store: Store) -> None:
         "SELECT load_id, source, location, row_number, field, value, reason FROM rejects "
         "ORDER BY row_number"
     )
+    # `raw` is JSON, whose round trip test_json_text_round_trips_exactly checks.
     assert stored == [{k: v for k, v in r.items() if k != "raw"} for r in rejects]
     assert store.rows("SELECT * FROM loads ORDER BY load_id") == [load_row(), failed]
 
@@ -599,7 +593,7 @@ def query_store(
         opened: Store = DuckDBStore(tmp_path_factory.mktemp("query") / "store.duckdb")
     else:
         server = request.getfixturevalue("postgres_server")
-        url = server.create_database("query")
+        url = server.create_schema("query")
         opened = PostgresStore(url)
     try:
         opened.initialize()
@@ -610,7 +604,7 @@ def query_store(
     finally:
         opened.close()
         if server is not None:
-            server.drop_database(url)
+            server.drop_schema(url)
 
 
 @pytest.mark.parametrize(

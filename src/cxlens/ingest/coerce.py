@@ -79,7 +79,8 @@ def to_text(values: pa.Array) -> pa.Array:
         as_int = pc.cast(pc.if_else(integral, values, _null(values.type)), pa.int64(), safe=False)
         return pc.if_else(integral, pc.cast(as_int, pa.string()), pc.cast(values, pa.string()))
     if pa.types.is_timestamp(values.type):
-        return pc.strftime(values, format="%Y-%m-%dT%H:%M:%S")
+        seconds = pc.cast(values, pa.timestamp("s", values.type.tz), safe=False)
+        return pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S")
     return pc.cast(values, pa.string())
 
 

@@ -90,8 +90,12 @@ class _Problems:
 
     n: int
     by_field: list[tuple[str, pa.Array, pa.Array]] = field(default_factory=list)
+    #: Rows that could not be parsed at all: their fields are not judged one by one.
+    unparsed: pa.Array | None = None
 
     def add(self, name: str, values: pa.Array, reasons: pa.Array, applies: pa.Array) -> None:
+        if self.unparsed is not None:
+            applies = pc.and_(applies, pc.invert(self.unparsed))
         reasons = pc.if_else(applies, reasons, pa.scalar(None, pa.string()))
         if pc.any(pc.is_valid(reasons)).as_py():
             self.by_field.append((name, to_text(values), reasons))
@@ -148,8 +152,13 @@ class BatchTransformer:
         reasons = result.reasons
         if required:
             reasons = _reason_where(pc.is_null(result.values), "missing value", reasons)
-        raw = to_text(table.column(spec.column).combine_chunks()) if spec.column else result.values
-        problems.add(_label(name, spec), raw, reasons, applies)
+        if pc.any(pc.is_valid(reasons)).as_py():
+            raw = (
+                to_text(table.column(spec.column).combine_chunks())
+                if spec.column
+                else result.values
+            )
+            problems.add(_label(name, spec), raw, reasons, applies)
         return result.values
 
     # ---- records ----------------------------------------------------------------------------
@@ -417,17 +426,18 @@ class BatchTransformer:
     def transform(self, table: pa.Table) -> BatchResult:
         n = table.num_rows
         problems = _Problems(n)
-        everywhere = pa.array([True] * n)
         if PARSE_ERROR in table.column_names:
             errors = table.column(PARSE_ERROR).combine_chunks()
-            problems.add(
-                "(line)",
-                table.column("__line").combine_chunks()
-                if "__line" in table.column_names
-                else errors,
-                errors,
-                everywhere,
+            problems.by_field.append(
+                (
+                    "(line)",
+                    table.column("__line").combine_chunks()
+                    if "__line" in table.column_names
+                    else errors,
+                    errors,
+                )
             )
+            problems.unparsed = pc.is_valid(errors)
         parts_r = [self._records(table, m, problems) for m in self.source.records]
         parts_e = [self._events(table, m, problems) for m in self.source.events]
         rejected = problems.rejected_rows()

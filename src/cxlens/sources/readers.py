@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -76,7 +77,7 @@ def _hash_file(reader: SourceReader, path: Path) -> None:
 
 
 def _with_row_numbers(table: pa.Table, start: int) -> pa.Table:
-    rows = pa.array(range(start, start + table.num_rows), type=pa.int64())
+    rows = pa.array(np.arange(start, start + table.num_rows, dtype=np.int64))
     return table.append_column(ROW_NUMBER, rows)
 
 
@@ -135,10 +136,13 @@ def _open_csv(name: str, cfg: SourceConfig, path: Path, batch_rows: int) -> Sour
             pending_rows += batch.num_rows
             if pending_rows >= batch_rows:
                 table = pa.Table.from_batches(pending)
-                yield _with_row_numbers(table, start)
-                start += table.num_rows
-                pending, pending_rows = [], 0
-        if pending:
+                full = table.num_rows - table.num_rows % batch_rows
+                for offset in range(0, full, batch_rows):
+                    yield _with_row_numbers(table.slice(offset, batch_rows), start)
+                    start += batch_rows
+                pending = table.slice(full).to_batches()
+                pending_rows = table.num_rows - full
+        if pending_rows:
             yield _with_row_numbers(pa.Table.from_batches(pending), start)
 
     return SourceReader(name, str(path), "csv", header, batches())

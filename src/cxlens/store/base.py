@@ -51,6 +51,10 @@ class Store(ABC):
     def _render_keys(self, table: Table) -> bool:
         """Whether the engine should enforce the table's key with a constraint."""
 
+    def _render_indexes(self) -> bool:
+        """Whether secondary indexes help this engine (they slow DuckDB's bulk loads)."""
+        return True
+
     @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement in the engine's dialect; return affected rows where known."""
@@ -154,7 +158,7 @@ class Store(ABC):
         with self.transaction():
             for table in TABLES:
                 self._execute(self.create_table_sql(table))
-                for i, cols in enumerate(table.indexes):
+                for i, cols in enumerate(table.indexes if self._render_indexes() else ()):
                     self._execute(
                         f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{i} "
                         f"ON {table.name} ({', '.join(cols)})"

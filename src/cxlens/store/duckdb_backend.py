@@ -55,6 +55,10 @@ class DuckDBStore(Store):
         # writer and keeps keys unique itself (tested on every backend).
         return False
 
+    def _render_indexes(self) -> bool:
+        # Zone maps already prune scans; ART indexes would slow every bulk load several-fold.
+        return False
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             result = self._con.execute(sql, list(params) if params else None)

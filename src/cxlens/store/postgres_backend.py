@@ -10,6 +10,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.string import TextLoader
 
 from cxlens.errors import StoreError
 from cxlens.schema import ColumnType, Table
@@ -48,6 +49,9 @@ class PostgresStore(Store):
             self._con = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.location}: {exc}") from exc
+        # JSON columns come back as text, as they do from DuckDB.
+        self._con.adapters.register_loader("json", TextLoader)
+        self._con.adapters.register_loader("jsonb", TextLoader)
 
     @property
     def location(self) -> str:
