@@ -72,16 +72,24 @@ ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update 
 ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends "${missing[@]}"
 
-failed=0
+still_missing=()
 for package in "${missing[@]}"; do
     case "$package" in
         postgresql)
-            if dir="$(postgres_bindir)"; then say "installed PostgreSQL ($dir)"; else failed=1; fi ;;
+            if dir="$(postgres_bindir)"; then
+                say "installed PostgreSQL ($dir)"
+            else
+                still_missing+=("PostgreSQL server binaries")
+            fi ;;
         chromium)
-            if bin="$(chromium_binary)"; then say "installed Chromium ($bin)"; else failed=1; fi ;;
+            if bin="$(chromium_binary)"; then
+                say "installed Chromium ($bin)"
+            else
+                still_missing+=("/usr/bin/chromium")
+            fi ;;
     esac
 done
-if [ "$failed" -ne 0 ]; then
-    say "the install finished but some binaries are still missing"
+if [ "${#still_missing[@]}" -ne 0 ]; then
+    say "apt-get finished but these are still missing: ${still_missing[*]}"
     exit 1
 fi

@@ -40,7 +40,7 @@ _SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "shared_buffers": "32MB",
-    "max_connections": "30",
+    "max_connections": "100",
     "timezone": "'UTC'",
     "log_timezone": "'UTC'",
     "logging_collector": "off",
@@ -237,7 +237,7 @@ class ThrowawayPostgres:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = conninfo_to_dict(url)["dbname"]
+        name = str(conninfo_to_dict(url)["dbname"])
         self._admin_execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
@@ -253,7 +253,7 @@ class ThrowawayPostgres:
         return self.url() + f"?options=-csearch_path%3D{name}"
 
     def drop_schema(self, url: str) -> None:
-        options = conninfo_to_dict(url).get("options", "")
+        options = str(conninfo_to_dict(url).get("options") or "")
         name = options.removeprefix("-csearch_path=")
         self._admin_execute(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
@@ -262,7 +262,7 @@ class ThrowawayPostgres:
     def _new_name(self, prefix: str) -> str:
         return f"{prefix}_{os.getpid()}_{next(self._names)}"
 
-    def _admin_execute(self, statement: sql.Composable) -> None:
+    def _admin_execute(self, statement: sql.Composed) -> None:
         assert self._admin is not None, "server not started"
         self._admin.execute(statement)
 
@@ -276,9 +276,7 @@ class ThrowawayPostgres:
             "HOME": str(self.root),
             "TZ": "UTC",
         }
-        extra: dict[str, object] = {}
-        if self._user is not None:
-            extra = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+        user = self._user
         try:
             result = subprocess.run(
                 cmd,
@@ -288,7 +286,9 @@ class ThrowawayPostgres:
                 text=True,
                 timeout=120,
                 check=False,
-                **extra,  # type: ignore[arg-type]
+                user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise PostgresUnavailable(f"{' '.join(cmd)} could not run: {exc}") from exc
@@ -300,6 +300,6 @@ class ThrowawayPostgres:
                 )
             raise PostgresUnavailable(
                 f"{' '.join(cmd)} exited with {result.returncode}"
-                + (f" (as user {self._user.pw_name})" if self._user else "")
+                + (f" (as user {user.pw_name})" if user else "")
                 + f":\n{result.stdout}{result.stderr}{log}"
             )

@@ -248,6 +248,19 @@ def test_writes_outside_a_transaction_commit_on_their_own(
     assert counts(store) == ONE_OF_EACH
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Store._append / _merge_records / _append_new_events unstage in a `finally`; in the "
+    "aborted transaction that fails too (PostgreSQL: DROP TABLE, 'current transaction is "
+    "aborted'; DuckDB: unregister raises a raw TransactionException) and replaces the real error",
+)
+def test_a_failed_write_names_its_cause(store: Store) -> None:
+    with pytest.raises(StoreError, match="status") as raised, store.transaction():
+        store.record_load(load_row(status=None))
+    assert "aborted" not in str(raised.value)
+    assert store.count("loads") == 0
+
+
 # ---- loads -------------------------------------------------------------------------------------
 
 
@@ -277,35 +290,11 @@ def test_merge_records_inserts_updates_and_skips_by_content_hash(store: Store) -
         "SELECT record_id, name, email, content_hash, load_id FROM source_records "
         "ORDER BY record_id"
     )
-    assert stored == [
-        {
-            "record_id": "crm:1",
-            "name": "Person 1",
-            "email": None,
-            "content_hash": "hash-1",
-            "load_id": "load-1",
-        },
-        {
-            "record_id": "crm:2",
-            "name": "Renamed",
-            "email": "new@example.com",
-            "content_hash": "hash-2b",
-            "load_id": "load-2",
-        },
-        {
-            "record_id": "crm:3",
-            "name": "Person 3",
-            "email": None,
-            "content_hash": "hash-3",
-            "load_id": "load-1",
-        },
-        {
-            "record_id": "crm:4",
-            "name": "Person 4",
-            "email": None,
-            "content_hash": "hash-4",
-            "load_id": "load-2",
-        },
+    assert [tuple(r.values()) for r in stored] == [
+        ("crm:1", "Person 1", None, "hash-1", "load-1"),  # identical: untouched
+        ("crm:2", "Renamed", "new@example.com", "hash-2b", "load-2"),  # changed: replaced
+        ("crm:3", "Person 3", None, "hash-3", "load-1"),  # same hash: untouched
+        ("crm:4", "Person 4", None, "hash-4", "load-2"),  # new
     ]
 
 
@@ -367,12 +356,7 @@ def test_rejects_and_loads_are_recorded_as_given(store: Store) -> None:
         store.record_load(load_row())
         store.record_load(failed)
 
-    stored = store.rows(
-        "SELECT load_id, source, location, row_number, field, value, reason FROM rejects "
-        "ORDER BY row_number"
-    )
-    # `raw` is JSON, whose round trip test_json_text_round_trips_exactly checks.
-    assert stored == [{k: v for k, v in r.items() if k != "raw"} for r in rejects]
+    assert store.rows("SELECT * FROM rejects ORDER BY row_number") == rejects
     assert store.rows("SELECT * FROM loads ORDER BY load_id") == [load_row(), failed]
 
 
@@ -749,17 +733,12 @@ def test_values_round_trip_exactly(store: Store) -> None:
     assert len(stored_events) == len(events)
 
 
-def test_json_text_round_trips_exactly(store: Store, request: pytest.FixtureRequest) -> None:
-    known_postgres_bug(
-        request,
-        store,
-        "psycopg parses json columns into Python objects, so PostgresStore returns a dict "
-        "(an Arrow struct) instead of the JSON text that was stored",
-    )
+def test_json_text_round_trips_exactly(store: Store) -> None:
     documents = [
         '{"plan": "pro", "seats": 12, "tags": ["a", "b"]}',
         '{"nested": {"k": [1, 2.5, null, true]}, "text": "l\'été, \\"quoted\\"\\n"}',
-        '{"unicode": "中文 🎉"}',
+        '{"unicode": "中文 🎉", "escaped": "\\u00e9"}',
+        '{ "kept"  :  "as written",\n  "a": 1 }',
         None,
     ]
     with store.transaction():

@@ -6,8 +6,6 @@ Exit codes: 0 success; 1 other cxlens error; 2 configuration; 3 store; 4 unreada
 
 from __future__ import annotations
 
-import sys
-
 from cxlens.cli.app import app
 
 
@@ -16,6 +14,3 @@ def main() -> None:
 
 
 __all__ = ["app", "main"]
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())  # type: ignore[func-returns-value]

@@ -179,9 +179,9 @@ def loads(
     if as_json:
         _json(rows)
         return
-    table = Table(
-        "load id", "source", "status", "read", "records", "events", "rejected", "finished"
-    )
+    table = Table("load id", "source", "status", "read", "records", "events", "rejected")
+    for column in table.columns:
+        column.overflow = "fold"
     for r in rows:
         status = r["status"] if r["status"] == "committed" else f"[red]{r['status']}[/]"
         table.add_row(
@@ -192,7 +192,6 @@ def loads(
             f"{r['records_loaded']:,}",
             f"{r['events_loaded']:,}",
             f"{r['rows_rejected']:,}",
-            f"{r['finished_at']:%Y-%m-%d %H:%M:%S}",
         )
     out.print(table)
     for r in rows:

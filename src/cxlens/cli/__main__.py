@@ -1,0 +1,5 @@
+"""`python -m cxlens.cli`."""
+
+from cxlens.cli import main
+
+main()

@@ -1,0 +1,23 @@
+"""Every table of the store, in creation order, and the schema version."""
+
+from __future__ import annotations
+
+from cxlens.schema.columns import Table
+from cxlens.schema.customers import ACCOUNTS, CUSTOMERS, RECORD_LINKS
+from cxlens.schema.events import EVENTS
+from cxlens.schema.operations import LOADS, META, REJECTS
+from cxlens.schema.records import SOURCE_RECORDS
+
+#: Bumped whenever a table changes shape; the store refuses to open a newer one.
+SCHEMA_VERSION = 1
+
+TABLES: tuple[Table, ...] = (
+    META,
+    LOADS,
+    REJECTS,
+    SOURCE_RECORDS,
+    EVENTS,
+    CUSTOMERS,
+    ACCOUNTS,
+    RECORD_LINKS,
+)
