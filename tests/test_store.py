@@ -250,8 +250,8 @@ def test_writes_outside_a_transaction_commit_on_their_own(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Store._append / _merge_records / _append_new_events unstage in a `finally`; in the "
-    "aborted transaction that fails too (PostgreSQL: DROP TABLE, 'current transaction is "
+    reason="Store's load helpers (_append, _append_new_events, merge_records) unstage in a "
+    "`finally`; in the aborted transaction that fails too (PostgreSQL: DROP TABLE, 'current transaction is "
     "aborted'; DuckDB: unregister raises a raw TransactionException) and replaces the real error",
 )
 def test_a_failed_write_names_its_cause(store: Store) -> None:

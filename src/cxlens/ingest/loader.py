@@ -19,12 +19,12 @@ import pyarrow as pa
 from cxlens.config import IngestSettings
 from cxlens.errors import CxlensError, IngestError, RowProblem, TooManyRejects
 from cxlens.identity.provisional import link_unlinked_records
-from cxlens.ingest.transform import BatchTransformer, CompiledSource
 from cxlens.schema import LoadStatus
 from cxlens.sources.mapping import SourceConfig
-from cxlens.sources.presets import load_preset
 from cxlens.sources.readers import open_source
+from cxlens.sources.resolve import resolve_source
 from cxlens.store import Store
+from cxlens.store.ingest_queries import QueryBuilder
 
 #: Called after each batch with the number of rows read so far.
 Progress = Callable[[int], None]
@@ -68,59 +68,6 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _renamed(data: Any, rename: dict[str, str]) -> Any:
-    """Point a preset's mappings at the user's column names."""
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in ("column", "when", "add_minutes") and isinstance(value, str):
-                out[key] = rename.get(value, value)
-            elif key == "template" and isinstance(value, str):
-                for old, new in rename.items():
-                    value = value.replace("{" + old + "}", "{" + new + "}")
-                out[key] = value
-            elif key == "attributes" and isinstance(value, list):
-                out[key] = [rename.get(v, v) for v in value]
-            elif key in ("key", "time", "record", "account", "id", "action") and isinstance(
-                value, str
-            ):
-                out[key] = rename.get(value, value)
-            elif key in ("fields", "properties", "external_ids") and isinstance(value, dict):
-                out[key] = {
-                    k: rename.get(v, v) if isinstance(v, str) else _renamed(v, rename)
-                    for k, v in value.items()
-                }
-            else:
-                out[key] = _renamed(value, rename)
-        return out
-    if isinstance(data, list):
-        return [_renamed(v, rename) for v in data]
-    return data
-
-
-def compile_source(name: str, cfg: SourceConfig) -> CompiledSource:
-    from cxlens.sources.mapping import EventMapping, RecordMapping
-
-    records = list(cfg.records or [])
-    events = list(cfg.events or [])
-    system = cfg.system or name
-    if cfg.preset is not None:
-        preset = load_preset(cfg.preset)
-        records = records if cfg.records is not None else list(preset.records)
-        events = events if cfg.events is not None else list(preset.events)
-        system = cfg.system or preset.system
-    if cfg.rename:
-        records = [
-            RecordMapping.model_validate(_renamed(r.model_dump(exclude_none=True), cfg.rename))
-            for r in records
-        ]
-        events = [
-            EventMapping.model_validate(_renamed(e.model_dump(exclude_none=True), cfg.rename))
-            for e in events
-        ]
-    return CompiledSource(name, system, cfg.timezone, records, events)
-
-
 def load_source(
     store: Store,
     name: str,
@@ -133,10 +80,10 @@ def load_source(
 ) -> LoadReport:
     started = _utcnow()
     load_id = new_load_id(started)
-    compiled = compile_source(name, cfg)
+    resolved = resolve_source(name, cfg)
     reader = open_source(name, cfg, root, settings.batch_rows)
-    compiled.check_columns(reader.columns, reader.location)
-    transformer = BatchTransformer(compiled, load_id, reader.location)
+    resolved.check_columns(reader.columns, reader.location)
+    queries: dict[pa.Schema, QueryBuilder] = {}
     totals = dict.fromkeys(
         (
             "rows_read",
@@ -158,18 +105,17 @@ def load_source(
     try:
         with store.transaction():
             for batch_no, batch in enumerate(reader.batches):
-                result = transformer.transform(batch)
-                rec_w, rec_u = store.merge_records(result.records)
-                ev_w, ev_u = store.append_new_events(result.events)
-                store.append_rejects(result.rejects)
-                if result.rejects.num_rows:
-                    all_rejects.append(result.rejects)
-                totals["rows_read"] += result.rows_read
-                totals["records_loaded"] += rec_w
-                totals["records_unchanged"] += rec_u
-                totals["events_loaded"] += ev_w
-                totals["events_unchanged"] += ev_u
-                totals["rows_rejected"] += result.rows_rejected
+                if batch.schema not in queries:
+                    queries[batch.schema] = QueryBuilder(resolved, batch.schema, load_id)
+                counts = store.load_batch(queries[batch.schema], batch, reader.location)
+                if counts.rejects is not None:
+                    all_rejects.append(counts.rejects)
+                totals["rows_read"] += counts.rows_read
+                totals["records_loaded"] += counts.records_written
+                totals["records_unchanged"] += counts.records_unchanged
+                totals["events_loaded"] += counts.events_written
+                totals["events_unchanged"] += counts.events_unchanged
+                totals["rows_rejected"] += counts.rows_rejected
                 if progress is not None:
                     progress(totals["rows_read"])
                 if after_batch is not None:

@@ -26,8 +26,10 @@ from cxlens.sources.mapping import Format, SourceConfig
 
 #: Name of the column readers add: 1-based data row number in the source (header excluded).
 ROW_NUMBER = "__row"
-#: Column that JSON Lines readers fill with why a line could not be parsed.
+#: Column that JSON Lines readers fill with why a line could not be parsed...
 PARSE_ERROR = "__parse_error"
+#: ...and with the line itself.
+RAW_LINE = "__line"
 
 
 @dataclass
@@ -240,7 +242,7 @@ def _open_jsonl(name: str, cfg: SourceConfig, path: Path, batch_rows: int) -> So
                 except json.JSONDecodeError as exc:
                     row = {
                         PARSE_ERROR: f"not valid JSON ({exc.msg} at column {exc.colno})",
-                        "__line": line.strip()[:500],
+                        RAW_LINE: line.strip()[:500],
                     }
                 rows.append(row)
                 if len(rows) >= batch_rows:
@@ -256,6 +258,7 @@ def _open_jsonl(name: str, cfg: SourceConfig, path: Path, batch_rows: int) -> So
 def _rows_to_table(rows: list[dict[str, Any]], columns: list[str], start: int) -> pa.Table:
     data = {c: pa.array([r.get(c) for r in rows], type=pa.string()) for c in columns}
     data[PARSE_ERROR] = pa.array([r.get(PARSE_ERROR) for r in rows], type=pa.string())
+    data[RAW_LINE] = pa.array([r.get(RAW_LINE) for r in rows], type=pa.string())
     return _with_row_numbers(pa.table(data), start)
 
 

@@ -10,9 +10,12 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, final
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
 
 from cxlens.errors import SchemaMismatch, StoreError
@@ -27,6 +30,19 @@ from cxlens.schema import (
     ColumnType,
     Table,
 )
+from cxlens.store.ingest_queries import BATCH, REJECTED, QueryBuilder
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    rows_read: int
+    rows_rejected: int
+    records_written: int
+    records_unchanged: int
+    events_written: int
+    events_unchanged: int
+    rejects: pa.Table | None
+
 
 #: The dialect every query in cxlens is written in.
 CANONICAL_DIALECT = "duckdb"
@@ -170,6 +186,85 @@ class Store(ABC):
             )
 
     # ---- the load algorithm, one batch at a time inside `transaction()` --------------------
+    @abstractmethod
+    def ingest_engine(self) -> duckdb.DuckDBPyConnection:
+        """The embedded DuckDB connection that evaluates mappings over Arrow batches."""
+
+    @final
+    def load_batch(self, queries: QueryBuilder, batch: pa.Table, location: str) -> BatchCounts:
+        """Validate, normalise and write one batch: rejects kept, records merged on their key
+        (changed ones updated), events appended when their id is new. Call inside
+        `transaction()`; re-applying the same batch changes nothing."""
+        engine = self.ingest_engine()
+        engine.register(BATCH, batch)
+        try:
+            problems = engine.sql(queries.problems()).to_arrow_table()
+            rejected_rows = pc.unique(problems.column("row_number"))
+            engine.register(REJECTED, pa.table({"__row": rejected_rows}))
+            any_rejected = len(rejected_rows) > 0
+            try:
+                [produced] = engine.execute(queries.produced_query(any_rejected)).fetchall()
+                records_sql = queries.records_query(any_rejected)
+                events_sql = queries.events_query(any_rejected, repeats=produced[2] > 0)
+                records_written = self._merge_records_query(records_sql) if records_sql else 0
+                events_written = self._append_events_query(events_sql) if events_sql else 0
+                rejects = self._rejects(queries, problems, location) if any_rejected else None
+            finally:
+                engine.unregister(REJECTED)
+        finally:
+            engine.unregister(BATCH)
+        if rejects is not None:
+            self._append(REJECTS, rejects)
+        return BatchCounts(
+            rows_read=batch.num_rows,
+            rows_rejected=len(rejected_rows),
+            records_written=records_written,
+            records_unchanged=int(produced[0]) - records_written,
+            events_written=events_written,
+            events_unchanged=int(produced[1]) - events_written,
+            rejects=rejects,
+        )
+
+    def _rejects(self, queries: QueryBuilder, problems: pa.Table, location: str) -> pa.Table:
+        raw = self.ingest_engine().sql(queries.raw_rows()).to_arrow_table()
+        # Several mappings may read the same cell: report each (row, field) once.
+        problems = problems.group_by(["row_number", "field"], use_threads=False).aggregate(
+            [("value", "first"), ("reason", "first")]
+        )
+        joined = problems.join(raw, "row_number", join_type="left outer")
+        n = joined.num_rows
+        table = pa.table(
+            {
+                "load_id": pa.array([queries.load_id] * n, pa.string()),
+                "source": pa.array([queries.source.name] * n, pa.string()),
+                "location": pa.array([location] * n, pa.string()),
+                "row_number": joined.column("row_number"),
+                "field": joined.column("field"),
+                "value": joined.column("value_first"),
+                "reason": joined.column("reason_first"),
+                "raw": joined.column("raw"),
+            },
+            schema=arrow_schema(REJECTS),
+        )
+        return table.sort_by([("row_number", "ascending"), ("field", "ascending")])
+
+    def _merge_records_query(self, sql: str) -> int:
+        """Merge the records a query over the ingest engine yields; returns rows written."""
+        staged = "staged_records"
+        self._stage_query(staged, SOURCE_RECORDS, sql)
+        try:
+            return self._merge_staged_records(staged)
+        finally:
+            self._unstage(staged)
+
+    def _append_events_query(self, sql: str) -> int:
+        """Append the new events a query over the ingest engine yields; returns rows written."""
+        data = self.ingest_engine().sql(sql).to_arrow_table()
+        return self._append_new_events(data) if data.num_rows else 0
+
+    def _stage_query(self, name: str, like: Table, sql: str) -> None:
+        self._stage(name, like, self.ingest_engine().sql(sql).to_arrow_table())
+
     @final
     def merge_records(self, records: pa.Table) -> tuple[int, int]:
         """Insert new records and update changed ones (by content hash).
@@ -177,7 +272,13 @@ class Store(ABC):
         Returns (written, unchanged). Re-applying the same records changes nothing."""
         if records.num_rows == 0:
             return 0, 0
-        return self._merge_records(records)
+        staged = "staged_records"
+        self._stage(staged, SOURCE_RECORDS, records)
+        try:
+            written = self._merge_staged_records(staged)
+        finally:
+            self._unstage(staged)
+        return written, records.num_rows - written
 
     @final
     def append_new_events(self, events: pa.Table) -> tuple[int, int]:
@@ -219,25 +320,20 @@ class Store(ABC):
         finally:
             self._unstage(staged)
 
-    def _merge_records(self, records: pa.Table) -> tuple[int, int]:
-        staged = "staged_records"
-        self._stage(staged, SOURCE_RECORDS, records)
-        try:
-            cols = SOURCE_RECORDS.column_names
-            changed = self.execute(
-                "UPDATE source_records SET "
-                + ", ".join(f"{c} = s.{c}" for c in cols if c != "record_id")
-                + f" FROM {staged} AS s WHERE source_records.record_id = s.record_id "
-                "AND source_records.content_hash <> s.content_hash"
-            )
-            inserted = self.execute(
-                f"INSERT INTO source_records ({', '.join(cols)}) "
-                f"SELECT {', '.join(cols)} FROM {staged} AS s WHERE NOT EXISTS "
-                "(SELECT 1 FROM source_records AS r WHERE r.record_id = s.record_id)"
-            )
-        finally:
-            self._unstage(staged)
-        return changed + inserted, records.num_rows - changed - inserted
+    def _merge_staged_records(self, staged: str) -> int:
+        cols = SOURCE_RECORDS.column_names
+        changed = self.execute(
+            "UPDATE source_records SET "
+            + ", ".join(f"{c} = s.{c}" for c in cols if c != "record_id")
+            + f" FROM {staged} AS s WHERE source_records.record_id = s.record_id "
+            "AND source_records.content_hash <> s.content_hash"
+        )
+        inserted = self.execute(
+            f"INSERT INTO source_records ({', '.join(cols)}) "
+            f"SELECT {', '.join(cols)} FROM {staged} AS s WHERE NOT EXISTS "
+            "(SELECT 1 FROM source_records AS r WHERE r.record_id = s.record_id)"
+        )
+        return changed + inserted
 
     # ---- reading -------------------------------------------------------------------------
     @final

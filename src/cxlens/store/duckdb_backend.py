@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from cxlens.errors import StoreError
-from cxlens.schema import ColumnType, Table
+from cxlens.schema import EVENTS, ColumnType, Table
 from cxlens.store.base import Store
 
 _TYPES = {
@@ -37,6 +37,9 @@ class DuckDBStore(Store):
             )
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the DuckDB store at {path}: {exc}") from exc
+        # Times are naive UTC everywhere; make DuckDB's own conversions agree.
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._registered: set[str] = set()
 
     @property
     def location(self) -> str:
@@ -84,11 +87,30 @@ class DuckDBStore(Store):
     def _rollback(self) -> None:
         self._con.rollback()
 
+    def ingest_engine(self) -> duckdb.DuckDBPyConnection:
+        # Mappings run in the store's own connection: batches go straight into the tables.
+        return self._con
+
     def _stage(self, name: str, like: Table, data: pa.Table) -> None:
         self._con.register(name, data)
+        self._registered.add(name)
+
+    def _stage_query(self, name: str, like: Table, sql: str) -> None:
+        self._execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def _unstage(self, name: str) -> None:
-        self._con.unregister(name)
+        if name in self._registered:
+            self._con.unregister(name)
+            self._registered.discard(name)
+        else:
+            self._execute(f"DROP TABLE IF EXISTS {name}")
+
+    def _append_events_query(self, sql: str) -> int:
+        cols = ", ".join(EVENTS.column_names)
+        return self._execute(
+            f"INSERT INTO events ({cols}) SELECT {cols} FROM ({sql}) AS s "
+            "WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.event_id = s.event_id)"
+        )
 
     def _existing_tables(self) -> set[str]:
         rows = self._con.execute(

@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -49,6 +50,7 @@ class PostgresStore(Store):
             self._con = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.location}: {exc}") from exc
+        self._engine: duckdb.DuckDBPyConnection | None = None
         # JSON columns come back as text, as they do from DuckDB.
         self._con.adapters.register_loader("json", TextLoader)
         self._con.adapters.register_loader("jsonb", TextLoader)
@@ -122,6 +124,13 @@ class PostgresStore(Store):
             return _TYPES[like.column(field.name).type]
         return _ARROW_TO_PG.get(field.type, "TEXT")
 
+    def ingest_engine(self) -> duckdb.DuckDBPyConnection:
+        # Mappings run in an embedded engine; their results reach PostgreSQL through COPY.
+        if self._engine is None:
+            self._engine = duckdb.connect(config={"autoinstall_known_extensions": False})
+            self._engine.execute("SET TimeZone = 'UTC'")
+        return self._engine
+
     def _unstage(self, name: str) -> None:
         self._execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -132,4 +141,6 @@ class PostgresStore(Store):
         return set(rows.column("table_name").to_pylist()) if rows.num_rows else set()
 
     def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
         self._con.close()
