@@ -107,12 +107,6 @@ def counts(store: Store) -> dict[str, int]:
     return {t: store.count(t) for t in ("events", "source_records", "loads", "rejects")}
 
 
-def known_postgres_bug(request: pytest.FixtureRequest, store: Store, reason: str) -> None:
-    """Expect this test to fail on PostgreSQL until the store bug described is fixed."""
-    if store.dialect == "postgres":
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-
-
 NOTHING = {"events": 0, "source_records": 0, "loads": 0, "rejects": 0}
 
 # ---- schema ------------------------------------------------------------------------------------
@@ -238,22 +232,10 @@ def test_nested_transactions_join_the_outer_one(store: Store) -> None:
 def test_writes_outside_a_transaction_commit_on_their_own(
     store: Store, request: pytest.FixtureRequest
 ) -> None:
-    known_postgres_bug(
-        request,
-        store,
-        "PostgresStore._stage creates its TEMP table ON COMMIT DROP; in autocommit mode it is "
-        "dropped before the COPY, so every write outside transaction() fails",
-    )
     write_one_of_each(store)
     assert counts(store) == ONE_OF_EACH
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store's load helpers (_append, _append_new_events, merge_records) unstage in a "
-    "`finally`; in the aborted transaction that fails too (PostgreSQL: DROP TABLE, 'current transaction is "
-    "aborted'; DuckDB: unregister raises a raw TransactionException) and replaces the real error",
-)
 def test_a_failed_write_names_its_cause(store: Store) -> None:
     with pytest.raises(StoreError, match="status") as raised, store.transaction():
         store.record_load(load_row(status=None))
@@ -617,11 +599,6 @@ def test_a_query_without_rows_keeps_its_columns(query_store: Store) -> None:
 def test_query_accepts_a_percent_sign_next_to_parameters(
     query_store: Store, request: pytest.FixtureRequest
 ) -> None:
-    known_postgres_bug(
-        request,
-        query_store,
-        "psycopg reads '%' in the transpiled SQL as a placeholder whenever parameters are passed",
-    )
     rows = query_store.rows(
         "SELECT event_id FROM events WHERE channel LIKE 'e%' AND amount > ? ORDER BY event_id",
         [0],
@@ -632,12 +609,6 @@ def test_query_accepts_a_percent_sign_next_to_parameters(
 def test_query_result_types_follow_the_schema(
     query_store: Store, request: pytest.FixtureRequest
 ) -> None:
-    known_postgres_bug(
-        request,
-        query_store,
-        "PostgresStore._fetch infers Arrow types from Python values: an all-NULL column or an "
-        "empty result comes back as type null instead of the column's type",
-    )
     expected = {f.name: f.type for f in arrow_schema(EVENTS)}
     every_row = query_store.query("SELECT * FROM events ORDER BY event_id")
     no_row = query_store.query("SELECT * FROM events WHERE event_id = 'none'")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, final
 
@@ -111,6 +111,10 @@ class Store(ABC):
         """Translate a canonical (DuckDB-dialect) statement into this engine's dialect."""
         if self.dialect == CANONICAL_DIALECT:
             return sql
+        return self._translate(sql)
+
+    def _translate(self, sql: str) -> str:
+        """Write a canonical statement in this engine's dialect (SQLGlot unless overridden)."""
         return ";\n".join(sqlglot.transpile(sql, read=CANONICAL_DIALECT, write=self.dialect))
 
     @final
@@ -196,23 +200,17 @@ class Store(ABC):
         (changed ones updated), events appended when their id is new. Call inside
         `transaction()`; re-applying the same batch changes nothing."""
         engine = self.ingest_engine()
-        engine.register(BATCH, batch)
-        try:
+        with _registered(engine, BATCH, batch):
             problems = engine.sql(queries.problems()).to_arrow_table()
             rejected_rows = pc.unique(problems.column("row_number"))
-            engine.register(REJECTED, pa.table({"__row": rejected_rows}))
             any_rejected = len(rejected_rows) > 0
-            try:
+            with _registered(engine, REJECTED, pa.table({"__row": rejected_rows})):
                 [produced] = engine.execute(queries.produced_query(any_rejected)).fetchall()
                 records_sql = queries.records_query(any_rejected)
                 events_sql = queries.events_query(any_rejected, repeats=produced[2] > 0)
                 records_written = self._merge_records_query(records_sql) if records_sql else 0
                 events_written = self._append_events_query(events_sql) if events_sql else 0
                 rejects = self._rejects(queries, problems, location) if any_rejected else None
-            finally:
-                engine.unregister(REJECTED)
-        finally:
-            engine.unregister(BATCH)
         if rejects is not None:
             self._append(REJECTS, rejects)
         return BatchCounts(
@@ -250,12 +248,8 @@ class Store(ABC):
 
     def _merge_records_query(self, sql: str) -> int:
         """Merge the records a query over the ingest engine yields; returns rows written."""
-        staged = "staged_records"
-        self._stage_query(staged, SOURCE_RECORDS, sql)
-        try:
-            return self._merge_staged_records(staged)
-        finally:
-            self._unstage(staged)
+        with self._staged("staged_records", SOURCE_RECORDS, sql):
+            return self._merge_staged_records("staged_records")
 
     def _append_events_query(self, sql: str) -> int:
         """Append the new events a query over the ingest engine yields; returns rows written."""
@@ -265,6 +259,24 @@ class Store(ABC):
     def _stage_query(self, name: str, like: Table, sql: str) -> None:
         self._stage(name, like, self.ingest_engine().sql(sql).to_arrow_table())
 
+    @contextmanager
+    def _staged(self, name: str, like: Table, data: pa.Table | str) -> Iterator[None]:
+        """Stage Arrow data (or a query over the ingest engine) as `name` for a statement.
+
+        If the statement fails, the transaction is aborted and cleaning up would fail too: the
+        rollback drops what was staged, and the original error is the one raised."""
+        if isinstance(data, str):
+            self._stage_query(name, like, data)
+        else:
+            self._stage(name, like, data)
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):
+                self._unstage(name)
+            raise
+        self._unstage(name)
+
     @final
     def merge_records(self, records: pa.Table) -> tuple[int, int]:
         """Insert new records and update changed ones (by content hash).
@@ -272,12 +284,8 @@ class Store(ABC):
         Returns (written, unchanged). Re-applying the same records changes nothing."""
         if records.num_rows == 0:
             return 0, 0
-        staged = "staged_records"
-        self._stage(staged, SOURCE_RECORDS, records)
-        try:
-            written = self._merge_staged_records(staged)
-        finally:
-            self._unstage(staged)
+        with self.transaction(), self._staged("staged_records", SOURCE_RECORDS, records):
+            written = self._merge_staged_records("staged_records")
         return written, records.num_rows - written
 
     @final
@@ -287,38 +295,35 @@ class Store(ABC):
         Returns (written, unchanged). `events` must not repeat an `event_id` itself."""
         if events.num_rows == 0:
             return 0, 0
-        written = self._append_new_events(events)
+        with self.transaction():
+            written = self._append_new_events(events)
         return written, events.num_rows - written
 
     @final
     def append_rejects(self, rejects: pa.Table) -> None:
         if rejects.num_rows:
-            self._append(REJECTS, rejects)
+            with self.transaction():
+                self._append(REJECTS, rejects)
 
     @final
     def record_load(self, load_row: Mapping[str, Any]) -> None:
-        self._append(LOADS, pa.Table.from_pylist([dict(load_row)], schema=arrow_schema(LOADS)))
+        with self.transaction():
+            self._append(LOADS, pa.Table.from_pylist([dict(load_row)], schema=arrow_schema(LOADS)))
 
     def _append(self, table: Table, data: pa.Table) -> None:
         staged = f"staged_{table.name}"
-        self._stage(staged, table, data)
-        try:
+        with self._staged(staged, table, data):
             cols = ", ".join(table.column_names)
             self.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {staged}")
-        finally:
-            self._unstage(staged)
 
     def _append_new_events(self, events: pa.Table) -> int:
         staged = "staged_events"
-        self._stage(staged, EVENTS, events)
-        try:
+        with self._staged(staged, EVENTS, events):
             cols = ", ".join(EVENTS.column_names)
             return self.execute(
                 f"INSERT INTO events ({cols}) SELECT {cols} FROM {staged} AS s "
                 "WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.event_id = s.event_id)"
             )
-        finally:
-            self._unstage(staged)
 
     def _merge_staged_records(self, staged: str) -> int:
         cols = SOURCE_RECORDS.column_names
@@ -345,6 +350,19 @@ class Store(ABC):
     @final
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.query(sql, params).to_pylist()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _registered(engine: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[None]:
+    """Make an Arrow table queryable by name in the ingest engine for a while."""
+    engine.register(name, data)
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # an aborted transaction refuses even this; rollback cleans
+            engine.unregister(name)
+        raise
+    engine.unregister(name)
 
 
 _ARROW_TYPES: dict[ColumnType, pa.DataType] = {

@@ -10,6 +10,8 @@ import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import sqlglot
+from sqlglot import exp
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
@@ -25,6 +27,23 @@ _TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMP",
     ColumnType.DATE: "DATE",
     ColumnType.JSON: "JSON",
+}
+
+_PLACEHOLDER = "cx_param_placeholder_7f3a"
+# PostgreSQL type OIDs of the results cxlens reads; others (numeric) are inferred from values.
+_OID_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    25: pa.string(),
+    114: pa.string(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1043: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    3802: pa.string(),
 }
 
 _ARROW_TO_PG = {
@@ -66,6 +85,20 @@ class PostgresStore(Store):
             parts.get("dbname", "")
         )
 
+    def _translate(self, sql: str) -> str:
+        # psycopg reads every "%" as a placeholder when parameters are passed, so literal ones
+        # are doubled and only the canonical "?" placeholders become "%s".
+        def mark(node: exp.Expression) -> exp.Expression:
+            return exp.var(_PLACEHOLDER) if isinstance(node, exp.Placeholder) else node
+
+        statements = [
+            tree.transform(mark).sql(dialect=self.dialect)
+            for tree in sqlglot.parse(sql, read="duckdb")
+            if tree is not None
+        ]
+        text = ";\n".join(statements).replace("%", "%%")
+        return text.replace(_PLACEHOLDER, "%s")
+
     def _column_type(self, type_: ColumnType) -> str:
         return _TYPES[type_]
 
@@ -84,14 +117,20 @@ class PostgresStore(Store):
         try:
             with self._con.cursor() as cur:
                 cur.execute(sql.encode(), list(params) if params else None)
-                names = [d.name for d in cur.description or []]
+                description = list(cur.description or [])
                 rows = cur.fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL query failed: {exc}\n{sql}") from exc
         columns: list[list[Any]] = (
-            [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+            [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in description]
         )
-        return pa.table({n: pa.array(c) for n, c in zip(names, columns, strict=True)})
+        # Types come from the result's own description, so empty and all-NULL columns keep them.
+        return pa.table(
+            {
+                d.name: pa.array(c, type=_OID_TYPES.get(d.type_code))
+                for d, c in zip(description, columns, strict=True)
+            }
+        )
 
     def _begin(self) -> None:
         self._con.execute("BEGIN")
