@@ -11,9 +11,9 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlglot
-from sqlglot import exp
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
+from sqlglot import exp
 
 from cxlens.errors import StoreError
 from cxlens.schema import ColumnType, Table
