@@ -26,7 +26,7 @@ SAMPLES = Path(__file__).resolve().parent / "data" / "presets"
 EXPECTED: dict[str, tuple[int, int, int]] = {
     "salesforce_accounts": (12, 12, 0),
     "salesforce_contacts": (15, 15, 18),  # 15 added + 3 left
-    "salesforce_opportunities": (14, 0, 14),
+    "salesforce_opportunities": (14, 0, 23),  # 14 opened + 7 won + 2 lost
     "salesforce_tasks": (15, 0, 14),  # one task has no description
     "hubspot_contacts": (13, 13, 0),
     "zendesk_tickets": (20, 16, 52),  # 20 opened + 18 first responses + 14 resolved
@@ -255,6 +255,10 @@ def test_salesforce_opportunities(loaded: Any) -> None:
     no_amount = _event(ws, "salesforce:0065g00000Xy1AiAAJ-opened")
     assert no_amount["amount"] is None and no_amount["journey_stage"] == "purchase"
     assert _event(ws, "salesforce:0065g00000Xy1AbAAJ-opened")["journey_stage"] == "expansion"
+    won = _event(ws, "salesforce:0065g00000Xy1AaAAJ-closed")
+    assert (won["action"], won["occurred_at"]) == ("won", dt.datetime(2024, 1, 31))
+    assert _actions(ws) == {"opened": 14, "won": 7, "lost": 2}
+    assert _events(ws, "event_id = ?", ("salesforce:0065g00000Xy1AbAAJ-closed",)) == []
 
 
 def test_salesforce_tasks(loaded: Any) -> None:
@@ -464,7 +468,7 @@ def test_community_posts(loaded: Any) -> None:
     assert "\nA CSV round-trip" in idea["text"]
     assert idea["occurred_at"] == dt.datetime(2024, 1, 12, 15, 0)
     vote = _event(ws, "community:c-10007")
-    assert vote["action"] == "vote" and vote["text"] == "(no text)"
+    assert vote["action"] == "vote" and vote["text"] is None
     author = _record(ws, "community:amelie_d")
     assert (author["email"], author["name"]) == (
         "amelie.durand@lumiere-analytique.fr",

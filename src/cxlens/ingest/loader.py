@@ -120,6 +120,10 @@ def load_source(
                     progress(totals["rows_read"])
                 if after_batch is not None:
                     after_batch(batch_no)
+            # A repeat of an event within the load is already there: it counts as unchanged.
+            removed = store.dedupe_load(load_id)
+            totals["events_loaded"] -= removed
+            totals["events_unchanged"] += removed
             read, rejected = totals["rows_read"], totals["rows_rejected"]
             if read == 0:
                 raise IngestError(f"source '{name}': {reader.location} holds no data rows", load_id)

@@ -212,11 +212,10 @@ KIND_SPECS: dict[EventKind, KindSpec] = {
         ),
         _spec(
             EventKind.COMMUNITY,
-            "A post, reply, idea or vote in the customer community.",
+            "A post, reply, idea or vote in the customer community (a vote has no text).",
             {"post", "reply", "idea", "vote"},
             Department.COMMUNITY,
             JourneyStage.ADVOCACY,
-            required=("text",),
             properties={"title": T.TEXT, "votes": T.INTEGER, "status": T.TEXT, "topic": T.TEXT},
         ),
         _spec(

@@ -35,10 +35,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class When(_Strict):
+    """A row filter: a column that must be filled in, optionally with one of some values."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    column: str
+    in_: list[str] | None = Field(None, alias="in", description="case-insensitive")
+    not_in: list[str] | None = None
+
+
+WhenValue = str | When
+
+
+def as_when(value: WhenValue | None) -> When | None:
+    return When(column=value) if isinstance(value, str) else value
+
+
 class FieldSpec(_Strict):
     """Where a canonical field's value comes from and how to read it."""
 
     column: str | None = None
+    columns: list[str] | None = Field(None, description="the first of these that is filled in")
     const: str | float | int | bool | None = None
     template: str | None = Field(None, description="e.g. '{ticket_id}-opened'")
     format: str | list[str] | None = Field(
@@ -54,19 +72,23 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:
-        given = [x for x in (self.column, self.template) if x is not None]
+        given: list[object] = [
+            x for x in (self.column, self.template, self.columns) if x is not None
+        ]
         if self.const is not None:
             given.append("const")
         if len(given) != 1:
-            raise ValueError("give exactly one of column, const or template")
+            raise ValueError("give exactly one of column, columns, const or template")
         return self
 
     @property
-    def columns(self) -> list[str]:
+    def source_columns(self) -> list[str]:
         """Source columns this field reads."""
         extra = [self.add_minutes] if self.add_minutes else []
         if self.column is not None:
             return [self.column, *extra]
+        if self.columns is not None:
+            return [*self.columns, *extra]
         if self.template is not None:
             return [f for _, f, _, _ in string.Formatter().parse(self.template) if f] + extra
         return extra
@@ -97,7 +119,7 @@ class RecordMapping(_Strict):
     account_system: str | None = Field(None, description="system of fields.account_key")
     external_ids: dict[str, FieldValue] = Field(default_factory=dict)
     attributes: list[str] = Field(default_factory=list, description="source columns kept as-is")
-    when: str | None = Field(None, description="only rows where this column is non-empty")
+    when: WhenValue | None = Field(None, description="only rows where this column is filled in")
 
     @field_validator("fields")
     @classmethod
@@ -106,11 +128,12 @@ class RecordMapping(_Strict):
         return v
 
     def columns(self) -> set[str]:
-        cols = set(as_spec(self.key).columns) | set(self.attributes)
+        cols = set(as_spec(self.key).source_columns) | set(self.attributes)
         for f in [*self.fields.values(), *self.external_ids.values()]:
-            cols |= set(as_spec(f).columns)
-        if self.when:
-            cols.add(self.when)
+            cols |= set(as_spec(f).source_columns)
+        when = as_when(self.when)
+        if when is not None:
+            cols.add(when.column)
         return cols
 
 
@@ -130,7 +153,7 @@ class EventMapping(_Strict):
     optional: bool = Field(
         False, description="rows whose time is empty yield no event (instead of a reject)"
     )
-    when: str | None = Field(None, description="only rows where this column is non-empty")
+    when: WhenValue | None = Field(None, description="only rows where this column is filled in")
 
     @field_validator("fields")
     @classmethod
@@ -166,9 +189,10 @@ class EventMapping(_Strict):
             *self.properties.values(),
         ]:
             if f is not None:
-                cols |= set(as_spec(f).columns)
-        if self.when:
-            cols.add(self.when)
+                cols |= set(as_spec(f).source_columns)
+        when = as_when(self.when)
+        if when is not None:
+            cols.add(when.column)
         return cols
 
 

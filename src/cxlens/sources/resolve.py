@@ -56,7 +56,7 @@ def _renamed(data: Any, rename: dict[str, str]) -> Any:
             for old, new in rename.items():
                 value = value.replace("{" + old + "}", "{" + new + "}")
             out[key] = value
-        elif key == "attributes" and isinstance(value, list):
+        elif key in ("attributes", "columns") and isinstance(value, list):
             out[key] = [rename.get(v, v) for v in value]
         elif key in ("fields", "properties", "external_ids") and isinstance(value, dict):
             out[key] = {

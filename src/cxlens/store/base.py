@@ -55,6 +55,9 @@ class Store(ABC):
     dialect: str
     #: Human name for messages.
     name: str
+    #: Whether events repeated within a batch are removed once the load is written
+    #: (`dedupe_load`), instead of before each batch is written.
+    _dedupes_events_after_load: bool = False
 
     def __init__(self) -> None:
         self._in_transaction = False
@@ -207,9 +210,15 @@ class Store(ABC):
             with _registered(engine, REJECTED, pa.table({"__row": rejected_rows})):
                 [produced] = engine.execute(queries.produced_query(any_rejected)).fetchall()
                 records_sql = queries.records_query(any_rejected)
-                events_sql = queries.events_query(any_rejected, repeats=produced[2] > 0)
+                events_sql = queries.events_query(
+                    any_rejected, dedupe=not self._dedupes_events_after_load
+                )
                 records_written = self._merge_records_query(records_sql) if records_sql else 0
-                events_written = self._append_events_query(events_sql) if events_sql else 0
+                events_written = (
+                    self._append_events_query(events_sql, queries.event_ids_query(any_rejected))
+                    if events_sql
+                    else 0
+                )
                 rejects = self._rejects(queries, problems, location) if any_rejected else None
         if rejects is not None:
             self._append(REJECTS, rejects)
@@ -222,6 +231,12 @@ class Store(ABC):
             events_unchanged=int(produced[1]) - events_written,
             rejects=rejects,
         )
+
+    def dedupe_load(self, load_id: str) -> int:
+        """Remove events a load wrote twice (an id repeated within a batch); returns how many.
+
+        Call inside the load's transaction, after its last batch."""
+        return 0
 
     def _rejects(self, queries: QueryBuilder, problems: pa.Table, location: str) -> pa.Table:
         raw = self.ingest_engine().sql(queries.raw_rows()).to_arrow_table()
@@ -251,8 +266,10 @@ class Store(ABC):
         with self._staged("staged_records", SOURCE_RECORDS, sql):
             return self._merge_staged_records("staged_records")
 
-    def _append_events_query(self, sql: str) -> int:
-        """Append the new events a query over the ingest engine yields; returns rows written."""
+    def _append_events_query(self, sql: str, ids_sql: str) -> int:
+        """Append the new events a query over the ingest engine yields; returns rows written.
+
+        `ids_sql` yields just their ids, for engines that look them up before writing."""
         data = self.ingest_engine().sql(sql).to_arrow_table()
         return self._append_new_events(data) if data.num_rows else 0
 

@@ -6,10 +6,12 @@ Built once per source and batch schema by `QueryBuilder` from the compiled field
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 
 from cxlens.schema import EVENTS, KIND_SPECS, RECORD_FIELDS, SOURCE_RECORDS, ColumnType, EventKind
-from cxlens.sources.mapping import EventMapping, RecordMapping, as_spec
+from cxlens.sources.mapping import EventMapping, RecordMapping, WhenValue, as_spec, as_when
 from cxlens.sources.readers import PARSE_ERROR, RAW_LINE, ROW_NUMBER
 from cxlens.sources.resolve import ResolvedSource
 from cxlens.store.ingest_sql import (
@@ -43,12 +45,12 @@ def _json(pairs: list[tuple[str, str, ColumnType]]) -> str:
     """A JSON object of named values; null members are left out, an empty object is NULL."""
     if not pairs:
         return "CAST(NULL AS VARCHAR)"
-    items = []
+    members = []
     for key, expr, type_ in sorted(pairs):
         value = f"strftime({expr}, '%Y-%m-%dT%H:%M:%S')" if type_ is ColumnType.TIMESTAMP else expr
-        items.append(f"{lit(key)}, {value}")
-    obj = f"json_object({', '.join(items)})"
-    return f"nullif(CAST(json_merge_patch('{{}}', {obj}) AS VARCHAR), '{{}}')"
+        members.append(f"{lit(json.dumps(key) + ':')} || CAST(to_json({value}) AS VARCHAR)")
+    # concat_ws skips NULL members, so a missing value leaves no key behind.
+    return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"
 
 
 def _hash(exprs: list[str]) -> str:
@@ -71,9 +73,18 @@ class QueryBuilder:
         self.layers = self._layers()
 
     # ---- mappings ---------------------------------------------------------------------------
-    def _applies(self, when: str | None, also: list[str]) -> int:
-        columns = ([when] if when else []) + also
-        conds = [f"{self.c.column(c)[0]} IS NOT NULL" for c in columns]
+    def _applies(self, when: WhenValue | None, also: list[str]) -> int:
+        """Compile which rows a mapping applies to; returns the mapping's number."""
+        conds = [f"{self.c.column(c)[0]} IS NOT NULL" for c in also]
+        spec = as_when(when)
+        if spec is not None:
+            value = self.c.column(spec.column)[0]
+            conds.append(f"{value} IS NOT NULL")
+            lowered = f"lower({as_text(value)})"
+            if spec.in_ is not None:
+                conds.append(sql_in(lowered, [v.lower() for v in spec.in_]))
+            if spec.not_in is not None:
+                conds.append(f"NOT {sql_in(lowered, [v.lower() for v in spec.not_in])}")
         self.c.applies.append(" AND ".join(conds) if conds else "TRUE")
         return len(self.c.applies) - 1
 
@@ -115,7 +126,7 @@ class QueryBuilder:
 
     def _event(self, index: int, ev: EventMapping) -> dict[str, str]:
         c = self.c
-        m = self._applies(ev.when, as_spec(ev.time).columns if ev.optional else [])
+        m = self._applies(ev.when, as_spec(ev.time).source_columns if ev.optional else [])
         if isinstance(ev.kind, EventKind):
             kind = lit(ev.kind.value)
         else:
@@ -316,28 +327,37 @@ class QueryBuilder:
             "OVER (PARTITION BY record_id ORDER BY __row DESC, __m DESC) = 1"
         )
 
-    def events_query(self, any_rejected: bool, repeats: bool) -> str | None:
-        """Events; when ids repeat within the batch, the first row wins."""
+    def events_query(self, any_rejected: bool, dedupe: bool) -> str | None:
+        """Events; with `dedupe`, the first row wins when an id repeats within the batch."""
         if not self.events:
             return None
         cols = EVENTS.column_names
         union = self._union(self.events, cols, any_rejected)
-        if not repeats:
+        if not dedupe:
             return f"{self.layers} SELECT {', '.join(cols)} FROM ({union})"
         return (
             f"{self.layers} SELECT {', '.join(cols)} FROM ({union}) QUALIFY row_number() "
             "OVER (PARTITION BY event_id ORDER BY __row, __m) = 1"
         )
 
+    def event_ids_query(self, any_rejected: bool) -> str:
+        """Just the ids of the events the batch yields (cheap: no other field is computed)."""
+        union = self._union(self.events, ["event_id"], any_rejected)
+        return f"{self.layers} SELECT event_id FROM ({union})"
+
     def produced_query(self, any_rejected: bool) -> str:
-        """Distinct records and events the batch yields, and how many event rows repeat an id
-        within it (only then do events need de-duplicating)."""
-        records = self._union(self.records, ["record_id"], any_rejected) if self.records else None
-        events = self._union(self.events, ["event_id"], any_rejected) if self.events else None
-        count_records = f"(SELECT count(DISTINCT record_id) FROM ({records}))" if records else "0"
-        count_events = f"(SELECT count(DISTINCT event_id) FROM ({events}))" if events else "0"
-        repeats = f"(SELECT count(*) - count(DISTINCT event_id) FROM ({events}))" if events else "0"
-        return (
-            f"{self.layers} SELECT {count_records} AS records, {count_events} AS events, "
-            f"{repeats} AS repeated_events"
+        """Distinct records the batch yields, and rows that yield an event (repeats included).
+
+        Only the mappings' row filters are evaluated for events, so this stays cheap."""
+        if self.records:
+            union = self._union(self.records, ["record_id"], any_rejected)
+            records = f"(SELECT count(DISTINCT record_id) FROM ({self.layers} {union}))"
+        else:
+            records = "0"
+        keep = f" AND {_ROW} NOT IN (SELECT __row FROM {REJECTED})" if any_rejected else ""
+        applies = ", ".join(f"{a} AS a{m}" for m, a in enumerate(self.c.applies)) or "1 AS _"
+        events = " + ".join(f"count(*) FILTER (WHERE a{o['__m']}{keep})" for o in self.events)
+        events_count = (
+            f"(SELECT {events} FROM (SELECT *, {applies} FROM {BATCH}))" if events else "0"
         )
+        return f"SELECT {records} AS records, {events_count} AS events"

@@ -114,6 +114,11 @@ class Compiler:
     def _source(self, spec: FieldSpec) -> tuple[str, pa.DataType | None]:
         if spec.column is not None:
             return self.column(spec.column)
+        if spec.columns is not None:
+            filled = [self.column(c) for c in spec.columns]
+            if len({str(t) for _, t in filled}) == 1:
+                return f"coalesce({', '.join(e for e, _ in filled)})", filled[0][1]
+            return f"coalesce({', '.join(as_text(e) for e, _ in filled)})", pa.string()
         if spec.template is not None:
             parts = []
             for literal, name, _, _ in string.Formatter().parse(spec.template):
