@@ -37,6 +37,8 @@ DEFAULT_TIME_FORMATS = (
     "%Y-%m-%d",
 )
 PLAUSIBLE_YEARS = (1900, 2200)
+#: Trimmed from both ends of every text cell: space, tab, newline, carriage return, VT, FF.
+_BLANKS = "' ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
 ENUMS: dict[str, list[str]] = {
     "department": [d.value for d in Department],
     "journey_stage": [j.value for j in JourneyStage],
@@ -132,7 +134,7 @@ class Compiler:
     def column(self, column: str) -> tuple[str, pa.DataType]:
         type_ = self._column_type(column)
         if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-            return f"nullif(trim({ident(column)}), '')", type_
+            return f"nullif(trim({ident(column)}, {_BLANKS}), '')", type_
         return ident(column), type_
 
     def add(
