@@ -140,3 +140,25 @@ def test_killing_a_load_midway_leaves_the_store_as_before(tmp_path: Path) -> Non
     with Workspace(tmp_path) as after:
         assert after.store.count("events") == 5
         assert [load["status"] for load in after.loads()] == ["committed"]
+
+
+def test_demo_generates_loads_and_summarises(tmp_path: Path) -> None:
+    from cxlens.demo import demo_sources
+
+    code, out = run("demo", "-w", str(tmp_path), "--customers", "60", "--no-serve", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    loads = {r["source"]: r for r in result["loads"]}
+    assert set(loads) == set(demo_sources())
+    for name, load in loads.items():
+        assert load["status"] == "committed" and load["rows_rejected"] == 0, name
+        assert load["records_loaded"] + load["events_loaded"] > 0, name
+    tables = result["status"]["tables"]
+    assert tables["rejects"] == 0 and tables["events"] > 1_000
+    assert (tmp_path / "truth").is_dir()
+    # Running it again regenerates the same company: nothing new is loaded.
+    code, out = run("demo", "-w", str(tmp_path), "--customers", "60", "--no-serve", "--json")
+    again = json.loads(out)
+    assert code == 0
+    assert all(r["events_loaded"] == 0 and r["records_loaded"] == 0 for r in again["loads"])
+    assert again["status"]["tables"]["events"] == tables["events"]

@@ -278,7 +278,10 @@ def demo(
     customers: int = typer.Option(2_000, min=10, max=1_000_000, help="Customer accounts."),
     seed: int = typer.Option(7, help="Random seed; the same seed gives the same company."),
     serve: bool = typer.Option(
-        True, "--serve/--no-serve", help="Serve the dashboard afterwards, where installed."
+        True,
+        "--serve/--no-serve",
+        help="Serve the web dashboard afterwards (this version has none yet: it ends with the "
+        "summary either way).",
     ),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -315,6 +318,6 @@ def demo(
     )
     if serve:
         out.print(
-            "web dashboard: not installed in this version; explore with "
-            "`cxlens status` and the Python API (`cxlens.Workspace`)"
+            "next: `cxlens status`, `cxlens loads`, or `cxlens.Workspace` in Python; "
+            "this version has no web dashboard to serve yet"
         )
