@@ -494,3 +494,29 @@ def test_when_filters_by_value_and_columns_fall_back(ws: Workspace) -> None:
         {"event_id": "sf:o1-closed", "action": "won", "record_id": "sf:a1"},
         {"event_id": "sf:o2-closed", "action": "lost", "record_id": "sf:c2"},
     ]
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["empty-store", "non-empty-store"])
+def test_an_id_repeated_across_batches_is_stored_once(ws: Workspace, fresh: bool) -> None:
+    if not fresh:
+        write(
+            ws,
+            "first.csv",
+            "id,kind,action,at,customer,amount,currency\nx1,order,placed,2024-01-01,c1,1,USD\n",
+        )
+        ws.add_source("first", {**GENERIC_EVENTS, "path": "first.csv"})
+        ws.ingest(["first"])
+    rows = ["id,kind,action,at,customer,amount,currency"]
+    rows += [f"n{i},order,placed,2024-03-01,c{i},{i},EUR" for i in range(2_500)]
+    rows += ["n5,order,placed,2024-03-02,c5,99,EUR", "x1,order,placed,2024-01-01,c1,1,USD"]
+    write(ws, "events.csv", "\n".join(rows) + "\n")
+    ws.add_source("app", GENERIC_EVENTS)
+    ws.config.ingest.batch_rows = 1_000
+    [report] = ws.ingest(["app"])
+    stored_before = 0 if fresh else 1
+    assert report.events_loaded == 2_500 + (1 if fresh else 0)
+    assert report.events_unchanged == 1 + (0 if fresh else 1)
+    assert ws.store.count("events") == 2_501
+    # The first row with an id wins.
+    assert ws.store.scalar("SELECT amount FROM events WHERE event_id = 'app:n5'") == 5.0
+    assert stored_before + report.events_loaded == ws.store.count("events")

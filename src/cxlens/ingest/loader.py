@@ -104,10 +104,13 @@ def load_source(
     }
     try:
         with store.transaction():
+            fresh = store.count("events") == 0
             for batch_no, batch in enumerate(reader.batches):
                 if batch.schema not in queries:
                     queries[batch.schema] = QueryBuilder(resolved, batch.schema, load_id)
-                counts = store.load_batch(queries[batch.schema], batch, reader.location)
+                counts = store.load_batch(
+                    queries[batch.schema], batch, reader.location, fresh=fresh
+                )
                 if counts.rejects is not None:
                     all_rejects.append(counts.rejects)
                 totals["rows_read"] += counts.rows_read

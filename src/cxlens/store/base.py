@@ -198,10 +198,15 @@ class Store(ABC):
         """The embedded DuckDB connection that evaluates mappings over Arrow batches."""
 
     @final
-    def load_batch(self, queries: QueryBuilder, batch: pa.Table, location: str) -> BatchCounts:
+    def load_batch(
+        self, queries: QueryBuilder, batch: pa.Table, location: str, *, fresh: bool = False
+    ) -> BatchCounts:
         """Validate, normalise and write one batch: rejects kept, records merged on their key
         (changed ones updated), events appended when their id is new. Call inside
-        `transaction()`; re-applying the same batch changes nothing."""
+        `transaction()`; re-applying the same batch changes nothing.
+
+        `fresh` says the store held no events when the load began: a backend that removes
+        repeats at the end of the load (`dedupe_load`) then need not look ids up per batch."""
         engine = self.ingest_engine()
         with _registered(engine, BATCH, batch):
             problems = engine.sql(queries.problems()).to_arrow_table()
@@ -215,7 +220,9 @@ class Store(ABC):
                 )
                 records_written = self._merge_records_query(records_sql) if records_sql else 0
                 events_written = (
-                    self._append_events_query(events_sql, queries.event_ids_query(any_rejected))
+                    self._append_events_query(
+                        events_sql, None if fresh else queries.event_ids_query(any_rejected)
+                    )
                     if events_sql
                     else 0
                 )
@@ -266,10 +273,11 @@ class Store(ABC):
         with self._staged("staged_records", SOURCE_RECORDS, sql):
             return self._merge_staged_records("staged_records")
 
-    def _append_events_query(self, sql: str, ids_sql: str) -> int:
+    def _append_events_query(self, sql: str, ids_sql: str | None) -> int:
         """Append the new events a query over the ingest engine yields; returns rows written.
 
-        `ids_sql` yields just their ids, for engines that look them up before writing."""
+        `ids_sql` yields just their ids, for engines that look them up before writing; None
+        when the store held no events before this load."""
         data = self.ingest_engine().sql(sql).to_arrow_table()
         return self._append_new_events(data) if data.num_rows else 0
 

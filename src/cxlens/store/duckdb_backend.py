@@ -107,13 +107,16 @@ class DuckDBStore(Store):
         else:
             self._execute(f"DROP TABLE IF EXISTS {name}")
 
-    def _append_events_query(self, sql: str, ids_sql: str) -> int:
+    def _append_events_query(self, sql: str, ids_sql: str | None) -> int:
+        cols = ", ".join(EVENTS.column_names)
+        insert = f"INSERT INTO events ({cols}) SELECT {cols} FROM ({sql}) AS s"
+        if ids_sql is None:
+            # Nothing stored before this load: repeats within it go at its end (dedupe_load).
+            return self._execute(insert)
         # Look the batch's ids up in the table (a scan probing a hash of the batch) instead of
         # an anti-join that would hash the whole, growing table once per batch.
-        cols = ", ".join(EVENTS.column_names)
         return self._execute(
-            f"INSERT INTO events ({cols}) SELECT {cols} FROM ({sql}) AS s "
-            "WHERE s.event_id NOT IN (SELECT e.event_id FROM events AS e "
+            f"{insert} WHERE s.event_id NOT IN (SELECT e.event_id FROM events AS e "
             f"WHERE e.event_id IN ({ids_sql}))"
         )
 
