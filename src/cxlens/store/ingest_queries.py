@@ -19,7 +19,6 @@ from cxlens.store.ingest_sql import (
     EVENT_CORE,
     EVENT_TYPES,
     KINDS,
-    VALID_ACTIONS,
     Compiler,
     as_text,
     ident,
@@ -51,6 +50,16 @@ def _json(pairs: list[tuple[str, str, ColumnType]]) -> str:
         members.append(f"{lit(json.dumps(key) + ':')} || CAST(to_json({value}) AS VARCHAR)")
     # concat_ws skips NULL members, so a missing value leaves no key behind.
     return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"
+
+
+def _valid_action(kind: object, kind_sql: str, action_sql: str) -> str:
+    """Whether an action belongs to the event's kind (unknown kinds are reported apart)."""
+    if isinstance(kind, EventKind):
+        return sql_in(action_sql, sorted(KIND_SPECS[kind].actions))
+    cases = " ".join(
+        f"WHEN {lit(k)} THEN {sql_in(action_sql, sorted(s.actions))}" for k, s in _SPECS.items()
+    )
+    return f"(CASE {kind_sql} {cases} ELSE TRUE END)"
 
 
 def _hash(exprs: list[str]) -> str:
@@ -142,11 +151,9 @@ class QueryBuilder:
         if ev.action is not None:
             af = c.add(m, "action", ev.action, ColumnType.TEXT, required=True)
             action = f"lower(v{af.k})"
-            pair = f"{kind} || '|' || {action}"
             af.checks.append(
                 (
-                    f"v{af.k} IS NOT NULL AND {sql_in(kind, KINDS)} AND NOT "
-                    f"{sql_in(pair, VALID_ACTIONS)}",
+                    f"v{af.k} IS NOT NULL AND NOT {_valid_action(ev.kind, kind, action)}",
                     "not an action of this kind of event",
                 )
             )

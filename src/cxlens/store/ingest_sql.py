@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cxlens.schema import KIND_SPECS, Channel, ColumnType, Department, EventKind, JourneyStage
+from cxlens.schema import Channel, ColumnType, Department, EventKind, JourneyStage
 from cxlens.sources.mapping import FieldSpec, as_spec
 from cxlens.sources.resolve import ResolvedSource
 
@@ -45,7 +45,6 @@ ENUMS: dict[str, list[str]] = {
     "channel": [c.value for c in Channel],
 }
 KINDS = [k.value for k in EventKind]
-VALID_ACTIONS = sorted(f"{k.value}|{a}" for k, s in KIND_SPECS.items() for a in s.actions)
 EVENT_CORE = (
     "department",
     "journey_stage",
