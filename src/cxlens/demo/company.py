@@ -11,7 +11,7 @@ from faker.providers.person.en_US import Provider as PersonProvider
 
 from cxlens.demo import lexicon as lx
 from cxlens.demo.clock import DAY, END, NO_TIME, START, office_seconds
-from cxlens.demo.ids import salesforce_ids
+from cxlens.demo.ids import salesforce_ids, to_strings
 from cxlens.demo.types import I64, Mask
 
 CUSTOMER, PROSPECT, LEAD = 0, 1, 2
@@ -172,12 +172,13 @@ def _company_candidates(rng: np.random.Generator, n: int) -> tuple[list[str], li
 
 
 def _national_numbers(rng: np.random.Generator, cc: list[str], area: list[str]) -> list[str]:
-    digits = rng.integers(0, 10, size=(len(cc), 12))
+    """Phone numbers without the country code: area code, then digits (555 in North America)."""
+    digits = to_strings((rng.integers(0, 10, size=(len(cc), 8)) + ord("0")).astype(np.uint8))
+    lead = (2 + rng.integers(0, 7, len(cc))).tolist()
     out: list[str] = []
-    for i, (c, a) in enumerate(zip(cc, area, strict=True)):
+    for c, a, tail, first in zip(cc, area, digits.to_pylist(), lead, strict=True):
         rest = _NATIONAL_LEN[c] - len(a)
-        tail = "".join(map(str, digits[i, :rest]))
-        out.append(a + "555" + tail[3:] if c == "1" else a + str(2 + digits[i, 11] % 7) + tail[1:])
+        out.append(a + "555" + tail[:4] if c == "1" else a + str(first) + tail[: rest - 1])
     return out
 
 
@@ -186,7 +187,7 @@ def _growth_times(rng: np.random.Generator, n: int, lo: int, hi: int, rate: floa
     u = rng.random(n)
     span = (hi - lo) / (365 * DAY)
     years = np.log1p(u * np.expm1(rate * span)) / rate
-    return (lo + years * 365 * DAY).astype(np.int64)
+    return np.asarray(lo + years * 365 * DAY, dtype=np.int64)
 
 
 def make_accounts(rng: np.random.Generator, customers: int) -> Accounts:
@@ -206,27 +207,28 @@ def make_accounts(rng: np.random.Generator, customers: int) -> Accounts:
     u = rng.random((n, 6))
     suffix, domain, website, city, state, postal, street, cc, area = ([] for _ in range(9))
     currency = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        c = lx.COUNTRIES[int(country[i])]
-        suffix.append(c.suffixes[int(u[i, 0] * len(c.suffixes))])
-        tld = "io" if c.code == "US" and u[i, 1] < 0.12 else c.tld
+    local = np.zeros(n, dtype=bool)
+    forms = ("https://www.{}", "www.{}", "http://{}", "{}", "https://{}")
+    for i, (ci_, u0, u1, u2, u3, u4, u5) in enumerate(
+        zip(country.tolist(), *u.T.tolist(), strict=True)
+    ):
+        c = lx.COUNTRIES[ci_]
+        suffix.append(c.suffixes[int(u0 * len(c.suffixes))])
+        tld = "io" if c.code == "US" and u1 < 0.12 else c.tld
         domain.append(f"{stems[i]}.{tld}")
-        website.append(
-            ("https://www.{}", "www.{}", "http://{}", "{}", "https://{}")[
-                int(u[i, 1] * 997) % 5
-            ].format(domain[-1])
-        )
-        ci = c.cities[int(u[i, 2] * len(c.cities))]
-        city.append(ci[0])
-        state.append(ci[1])
-        postal.append(_postal(c.code, ci[2], int(u[i, 3] * 1e6)))
-        number = 1 + int(u[i, 4] * 2400)
-        road = c.streets[int(u[i, 4] * 7919) % len(c.streets)]
+        website.append(forms[int(u1 * 997) % 5].format(domain[-1]))
+        place = c.cities[int(u2 * len(c.cities))]
+        city.append(place[0])
+        state.append(place[1])
+        postal.append(_postal(c.code, place[2], int(u3 * 1e6)))
+        number = 1 + int(u4 * 2400)
+        road = c.streets[int(u4 * 7919) % len(c.streets)]
         street.append(f"{number} {road}" if c.number_first else f"{road} {number % 180 + 1}")
         cc.append(c.phone_cc)
-        area.append(ci[3])
-        if u[i, 5] < c.local_currency_share:
-            currency[i] = lx.CURRENCIES.index(c.currency)
+        area.append(place[3])
+        local[i] = u5 < c.local_currency_share
+    codes = np.array([lx.CURRENCIES.index(c.currency) for c in lx.COUNTRIES])
+    currency[local] = codes[country[local]]
     signup = np.full(n, NO_TIME, dtype=np.int64)
     signup[:customers] = _growth_times(rng, customers, START, END - 21 * DAY, 0.6)
     signup[:customers] = signup[:customers] // DAY * DAY + office_seconds(rng, customers)
@@ -286,17 +288,44 @@ def _postal(code: str, base: str, r: int) -> str:
     return base
 
 
+class _Unique:
+    """Hands out distinct strings: `stem + tail`, else `stem + k + tail` with k counting up.
+
+    The next k is remembered per candidate, so common names cost O(1), not a rescan.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.next: dict[str, int] = {}
+
+    def take(self, stem: str, tail: str = "", first: int = 1) -> str:
+        text = stem + tail
+        if text in self.seen:
+            k = self.next.get(text, first)
+            while f"{stem}{k}{tail}" in self.seen:
+                k += 1
+            self.next[text] = k + 1
+            text = f"{stem}{k}{tail}"
+        self.seen.add(text)
+        return text
+
+
 def _emails(first: list[str], last: list[str], domain: list[str], pattern: I64) -> list[str]:
-    seen: set[str] = set()
+    unique = _Unique()
     out: list[str] = []
     for f, la, d, p in zip(first, last, domain, pattern.tolist(), strict=True):
-        f, la = f.lower(), re.sub(r"[^a-z]", "", la.lower())
-        local = (f"{f}.{la}", f"{f[0]}{la}", f, f"{f}{la[0]}", f"{f}_{la}")[p]
-        email, k = f"{local}@{d}", 2
-        while email in seen:
-            email, k = f"{local}{k}@{d}", k + 1
-        seen.add(email)
-        out.append(email)
+        f, la = f.lower(), la.lower()
+        if p == 0:
+            local = f"{f}.{la}"
+        elif p == 1:
+            local = f[0] + la
+        elif p == 2:
+            local = f
+        elif p == 3:
+            local = f + la[0]
+        else:
+            local = f"{f}_{la}"
+        out.append(unique.take(local, "@" + d, first=2))
     return out
 
 
@@ -305,34 +334,33 @@ def _personal(
 ) -> tuple[list[str], list[str]]:
     """Personal emails and social handles, unique across everyone."""
     n = len(first)
-    u = rng.random((n, 3))
-    num = rng.integers(1, 9_999, n)
-    seen_e: set[str] = set()
-    seen_h: set[str] = set()
+    dom_pick = (rng.random(n) * len(lx.PERSONAL_DOMAINS)).astype(np.int64).tolist()
+    form_e = rng.integers(0, 4, n).tolist()
+    form_h = rng.integers(0, 4, n).tolist()
+    nums = rng.integers(1, 9_999, n).tolist()
+    unique_e, unique_h = _Unique(), _Unique()
     emails: list[str] = []
     handles: list[str] = []
-    for i in range(n):
-        f, la = first[i].lower(), last[i].lower()
-        dom = lx.PERSONAL_DOMAINS[int(u[i, 0] * len(lx.PERSONAL_DOMAINS))]
-        local = (
-            f"{f}.{la}{num[i] % 100}",
-            f"{f}{la}{num[i]}",
-            f"{f}{la[0]}{num[i] % 1000}",
-            f"{f[0]}{la}{num[i] % 100}",
-        )[int(u[i, 1] * 4)]
-        email, k = f"{local}@{dom}", 1
-        while email in seen_e:
-            email, k = f"{local}{k}@{dom}", k + 1
-        seen_e.add(email)
-        emails.append(email)
-        handle = (f"{f}{la}", f"{f}_{la}", f"{f[0]}{la}{num[i] % 100}", f"{f}.{la[:3]}")[
-            int(u[i, 2] * 4)
-        ]
-        base, k = handle, 1
-        while handle in seen_h:
-            handle, k = f"{base}{k}", k + 1
-        seen_h.add(handle)
-        handles.append(handle)
+    for f0, l0, d, fe, fh, num in zip(first, last, dom_pick, form_e, form_h, nums, strict=True):
+        f, la = f0.lower(), l0.lower()
+        if fe == 0:
+            local = f"{f}.{la}{num % 100}"
+        elif fe == 1:
+            local = f"{f}{la}{num}"
+        elif fe == 2:
+            local = f"{f}{la[0]}{num % 1000}"
+        else:
+            local = f"{f[0]}{la}{num % 100}"
+        emails.append(unique_e.take(local, "@" + lx.PERSONAL_DOMAINS[d]))
+        if fh == 0:
+            handle = f + la
+        elif fh == 1:
+            handle = f"{f}_{la}"
+        elif fh == 2:
+            handle = f"{f[0]}{la}{num % 100}"
+        else:
+            handle = f"{f}.{la[:3]}"
+        handles.append(unique_h.take(handle))
     return emails, handles
 
 
@@ -388,17 +416,19 @@ def make_people(rng: np.random.Generator, acc: Accounts) -> People:
     cities: list[str] = []
     cc: list[str] = []
     area: list[str] = []
-    u = rng.random(n)
-    for i in range(n):
-        c = lx.COUNTRIES[int(country[i])]
-        if account[i] >= 0 and u[i] < 0.8:
-            cities.append(acc.city[int(account[i])])
-            ci = next(x for x in c.cities if x[0] == cities[-1])
+    city_area = {(c.code, x[0]): x[3] for c in lx.COUNTRIES for x in c.cities}
+    moved = rng.random(n)
+    for a, ci_, u in zip(account.tolist(), country.tolist(), moved.tolist(), strict=True):
+        c = lx.COUNTRIES[ci_]
+        if a >= 0 and u < 0.8:
+            name = acc.city[a]
+            cities.append(name)
+            area.append(city_area[(c.code, name)])
         else:
-            ci = c.cities[int(u[i] * 7919) % len(c.cities)]
-            cities.append(ci[0])
+            place = c.cities[int(u * 7919) % len(c.cities)]
+            cities.append(place[0])
+            area.append(place[3])
         cc.append(c.phone_cc)
-        area.append(ci[3])
     base = np.where(account >= 0, acc.created[safe], START)
     created = base + np.where(
         pos == 0, rng.integers(0, 30 * DAY, n), rng.integers(0, np.maximum(END - base, DAY), n) // 2
@@ -430,3 +460,18 @@ def make_people(rng: np.random.Generator, acc: Accounts) -> People:
         left=left,
         in_crm=in_crm,
     )
+
+
+def pick_people(
+    rng: np.random.Generator, acc: Accounts, people: People, account: I64, when: I64, tries: int = 4
+) -> I64:
+    """A person of each account who had not left the company at `when`."""
+    start = acc.person_start[account]
+    count = acc.person_count[account]
+    chosen = start + (rng.random(len(account)) * count).astype(np.int64)
+    for _ in range(tries):
+        gone = (people.left[chosen] >= 0) & (people.left[chosen] <= when)
+        if not gone.any():
+            break
+        chosen[gone] = (start + (rng.random(len(account)) * count).astype(np.int64))[gone]
+    return chosen

@@ -46,7 +46,7 @@ def scrambled(n: int, width: int, salt: int, base: int = 62) -> I64:
     hi, lo = i >> 12, i & 4095
     big = (step << 12) % modulus
     offset = (salt * 104_729 + modulus // 3) % modulus
-    return (hi * big % modulus + lo * step % modulus + offset) % modulus
+    return np.asarray((hi * big % modulus + lo * step % modulus + offset) % modulus, dtype=np.int64)
 
 
 def to_strings(chars: Chars) -> pa.StringArray:

@@ -7,6 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxlens.demo.places import COUNTRIES, Country
+
+__all__ = ["COUNTRIES", "Country"]
+
+
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse "a=b; c=d" into ((a, b), (c, d)); keeps long word lists compact."""
+    items = (item.split("=") for item in text.split("; "))
+    return tuple((k.strip(), v.strip()) for k, v in items)
+
+
 PRODUCT = "Lumio"
 SHOP_DOMAIN = "lumio.io"
 
@@ -16,452 +27,50 @@ SEGMENT_SHARE = (0.10, 0.30, 0.60)
 #: employees drawn log-uniformly between these bounds, per segment
 SEGMENT_EMPLOYEES = ((1_000, 60_000), (100, 999), (5, 99))
 
-NAME_PREFIXES = (
-    "Blue",
-    "Bright",
-    "Cedar",
-    "Clear",
-    "Copper",
-    "Crest",
-    "Delta",
-    "Eagle",
-    "Ember",
-    "Ever",
-    "Falcon",
-    "First",
-    "Frontier",
-    "Golden",
-    "Granite",
-    "Harbor",
-    "Helix",
-    "Horizon",
-    "Iron",
-    "Juniper",
-    "Keystone",
-    "Lake",
-    "Liberty",
-    "Lumen",
-    "Maple",
-    "Meridian",
-    "Metro",
-    "Nimbus",
-    "North",
-    "Nova",
-    "Oak",
-    "Onyx",
-    "Orbit",
-    "Pacific",
-    "Peak",
-    "Pine",
-    "Pioneer",
-    "Prairie",
-    "Prime",
-    "Quantum",
-    "Radiant",
-    "Red",
-    "Ridge",
-    "River",
-    "Rock",
-    "Sage",
-    "Silver",
-    "Sky",
-    "Solar",
-    "Sterling",
-    "Stone",
-    "Summit",
-    "Sun",
-    "Swift",
-    "Terra",
-    "Tidal",
-    "True",
-    "Union",
-    "Vantage",
-    "Vertex",
-    "Vista",
-    "West",
-    "Willow",
-    "Zenith",
-    "Atlas",
-    "Beacon",
-    "Bold",
-    "Canyon",
-    "Coastal",
-    "Crystal",
-    "Echo",
-    "Elm",
-    "Fox",
-    "Glacier",
-    "High",
-    "Indigo",
-    "Jade",
-    "Kite",
-    "Arbor",
-    "Aspen",
+NAME_PREFIXES = tuple(
+    (
+        "Blue Bright Cedar Clear Copper Crest Delta Eagle Ember Ever Falcon First "
+        "Frontier Golden Granite Harbor Helix Horizon Iron Juniper Keystone Lake Liberty "
+        "Lumen Maple Meridian Metro Nimbus North Nova Oak Onyx Orbit Pacific Peak Pine "
+        "Pioneer Prairie Prime Quantum Radiant Red Ridge River Rock Sage Silver Sky Solar "
+        "Sterling Stone Summit Sun Swift Terra Tidal True Union Vantage Vertex Vista West "
+        "Willow Zenith Atlas Beacon Bold Canyon Coastal Crystal Echo Elm Fox Glacier High "
+        "Indigo Jade Kite Arbor Aspen"
+    ).split()
 )
-NAME_STEMS = (
-    "wave",
-    "point",
-    "line",
-    "bridge",
-    "field",
-    "stone",
-    "works",
-    "gate",
-    "path",
-    "light",
-    "view",
-    "forge",
-    "spring",
-    "wood",
-    "core",
-    "port",
-    "star",
-    "brook",
-    "side",
-    "base",
-    "mark",
-    "way",
-    "land",
-    "vale",
-    "shore",
-    "ridge",
-    "hill",
-    "mill",
-    "hub",
-    "stack",
-    "loop",
-    "leaf",
-    "wing",
-    "well",
-    "bay",
-    "dale",
-    "grid",
-    "sphere",
-    "scape",
-    "craft",
-    "sight",
-    "beam",
-    "mint",
-    "nest",
-    "rock",
-    "ton",
-    "crest",
-    "haven",
-    "fold",
-    "reach",
-    "peak",
-    "cliff",
-    "glen",
-    "moor",
-    "ford",
+
+NAME_STEMS = tuple(
+    (
+        "wave point line bridge field stone works gate path light view forge spring wood "
+        "core port star brook side base mark way land vale shore ridge hill mill hub "
+        "stack loop leaf wing well bay dale grid sphere scape craft sight beam mint nest "
+        "rock ton crest haven fold reach peak cliff glen moor ford"
+    ).split()
 )
+
 #: (business word used in names, industry)
-BUSINESS_TYPES = (
-    ("Analytics", "Technology"),
-    ("Software", "Technology"),
-    ("Systems", "Technology"),
-    ("Labs", "Technology"),
-    ("Cloud", "Technology"),
-    ("Data", "Technology"),
-    ("Networks", "Telecommunications"),
-    ("Telecom", "Telecommunications"),
-    ("Logistics", "Transportation"),
-    ("Freight", "Transportation"),
-    ("Motors", "Automotive"),
-    ("Health", "Healthcare"),
-    ("Clinics", "Healthcare"),
-    ("Dental", "Healthcare"),
-    ("Pharma", "Biotechnology"),
-    ("Bio", "Biotechnology"),
-    ("Foods", "Food & Beverage"),
-    ("Coffee", "Food & Beverage"),
-    ("Brewing", "Food & Beverage"),
-    ("Energy", "Energy"),
-    ("Solar", "Energy"),
-    ("Electric", "Utilities"),
-    ("Water", "Utilities"),
-    ("Capital", "Financial Services"),
-    ("Payments", "Financial Services"),
-    ("Insurance", "Insurance"),
-    ("Realty", "Real Estate"),
-    ("Properties", "Real Estate"),
-    ("Media", "Media"),
-    ("Studios", "Media"),
-    ("Games", "Entertainment"),
-    ("Consulting", "Consulting"),
-    ("Partners", "Consulting"),
-    ("Advisors", "Consulting"),
-    ("Manufacturing", "Manufacturing"),
-    ("Industries", "Manufacturing"),
-    ("Robotics", "Manufacturing"),
-    ("Chemicals", "Chemicals"),
-    ("Retail", "Retail"),
-    ("Outfitters", "Retail"),
-    ("Apparel", "Apparel"),
-    ("Brands", "Consumer Goods"),
-    ("Home", "Consumer Goods"),
-    ("Pet Supply", "Retail"),
-    ("Hospitality", "Hospitality"),
-    ("Hotels", "Hospitality"),
-    ("Travel", "Travel"),
-    ("Education", "Education"),
-    ("Learning", "Education"),
-    ("Legal", "Legal"),
-    ("Security", "Technology"),
-    ("Aerospace", "Aerospace"),
-    ("Marine", "Transportation"),
-    ("Agri", "Agriculture"),
-    ("Farms", "Agriculture"),
-    ("Construction", "Construction"),
-    ("Builders", "Construction"),
-    ("Staffing", "Staffing"),
-    ("Fitness", "Health & Wellness"),
-    ("Design", "Media"),
+BUSINESS_TYPES = _pairs(
+    "Analytics=Technology; Software=Technology; Systems=Technology; Labs=Technology; "
+    "Cloud=Technology; Data=Technology; Networks=Telecommunications; "
+    "Telecom=Telecommunications; Logistics=Transportation; Freight=Transportation; "
+    "Motors=Automotive; Health=Healthcare; Clinics=Healthcare; Dental=Healthcare; "
+    "Pharma=Biotechnology; Bio=Biotechnology; Foods=Food & Beverage; Coffee=Food & "
+    "Beverage; Brewing=Food & Beverage; Energy=Energy; Solar=Energy; "
+    "Electric=Utilities; Water=Utilities; Capital=Financial Services; "
+    "Payments=Financial Services; Insurance=Insurance; Realty=Real Estate; "
+    "Properties=Real Estate; Media=Media; Studios=Media; Games=Entertainment; "
+    "Consulting=Consulting; Partners=Consulting; Advisors=Consulting; "
+    "Manufacturing=Manufacturing; Industries=Manufacturing; Robotics=Manufacturing; "
+    "Chemicals=Chemicals; Retail=Retail; Outfitters=Retail; Apparel=Apparel; "
+    "Brands=Consumer Goods; Home=Consumer Goods; Pet Supply=Retail; "
+    "Hospitality=Hospitality; Hotels=Hospitality; Travel=Travel; Education=Education; "
+    "Learning=Education; Legal=Legal; Security=Technology; Aerospace=Aerospace; "
+    "Marine=Transportation; Agri=Agriculture; Farms=Agriculture; "
+    "Construction=Construction; Builders=Construction; Staffing=Staffing; "
+    "Fitness=Health & Wellness; Design=Media"
 )
 
 
-@dataclass(frozen=True)
-class Country:
-    code: str
-    name: str
-    weight: float
-    currency: str
-    local_currency_share: float
-    tld: str
-    suffixes: tuple[str, ...]
-    phone_cc: str
-    #: (city, state or region, postal prefix or code, area code)
-    cities: tuple[tuple[str, str, str, str], ...]
-    streets: tuple[str, ...]
-    number_first: bool
-
-
-COUNTRIES = (
-    Country(
-        "US",
-        "United States",
-        0.55,
-        "USD",
-        1.0,
-        "com",
-        ("Inc.", "LLC", "Corp.", "Co."),
-        "1",
-        (
-            ("New York", "NY", "100", "212"),
-            ("San Francisco", "CA", "941", "415"),
-            ("Austin", "TX", "787", "512"),
-            ("Chicago", "IL", "606", "312"),
-            ("Boston", "MA", "021", "617"),
-            ("Seattle", "WA", "981", "206"),
-            ("Denver", "CO", "802", "303"),
-            ("Atlanta", "GA", "303", "404"),
-            ("Los Angeles", "CA", "900", "213"),
-            ("Miami", "FL", "331", "305"),
-            ("Dallas", "TX", "752", "214"),
-            ("Minneapolis", "MN", "554", "612"),
-            ("Raleigh", "NC", "276", "919"),
-            ("Salt Lake City", "UT", "841", "801"),
-            ("Columbus", "OH", "432", "614"),
-            ("Nashville", "TN", "372", "615"),
-            ("Portland", "OR", "972", "503"),
-            ("Phoenix", "AZ", "850", "602"),
-            ("Pittsburgh", "PA", "152", "412"),
-            ("San Diego", "CA", "921", "619"),
-        ),
-        (
-            "Main Street",
-            "Market Street",
-            "Oak Avenue",
-            "Broadway",
-            "Pine Street",
-            "Congress Avenue",
-            "Mission Street",
-            "Elm Street",
-            "Park Avenue",
-            "Commerce Drive",
-            "Innovation Way",
-            "Lake Shore Drive",
-        ),
-        True,
-    ),
-    Country(
-        "CA",
-        "Canada",
-        0.06,
-        "USD",
-        0.0,
-        "ca",
-        ("Inc.", "Ltd.", "Corp."),
-        "1",
-        (
-            ("Toronto", "ON", "M5V", "416"),
-            ("Vancouver", "BC", "V6B", "604"),
-            ("Montreal", "QC", "H3B", "514"),
-            ("Calgary", "AB", "T2P", "403"),
-            ("Ottawa", "ON", "K1P", "613"),
-        ),
-        (
-            "King Street West",
-            "Granville Street",
-            "Rue Sainte-Catherine",
-            "Bay Street",
-            "8 Avenue SW",
-        ),
-        True,
-    ),
-    Country(
-        "GB",
-        "United Kingdom",
-        0.13,
-        "GBP",
-        0.8,
-        "co.uk",
-        ("Ltd", "Ltd.", "PLC", "LLP"),
-        "44",
-        (
-            ("London", "England", "EC1A", "20"),
-            ("Manchester", "England", "M1", "161"),
-            ("Birmingham", "England", "B1", "121"),
-            ("Leeds", "England", "LS1", "113"),
-            ("Bristol", "England", "BS1", "117"),
-            ("Edinburgh", "Scotland", "EH1", "131"),
-            ("Glasgow", "Scotland", "G1", "141"),
-            ("Cambridge", "England", "CB2", "1223"),
-        ),
-        (
-            "High Street",
-            "Station Road",
-            "Church Lane",
-            "King Street",
-            "Victoria Road",
-            "Queen Street",
-            "Mill Lane",
-        ),
-        True,
-    ),
-    Country(
-        "DE",
-        "Germany",
-        0.08,
-        "EUR",
-        0.75,
-        "de",
-        ("GmbH", "AG", "GmbH & Co. KG"),
-        "49",
-        (
-            ("Berlin", "Berlin", "10", "30"),
-            ("Munich", "Bavaria", "80", "89"),
-            ("Hamburg", "Hamburg", "20", "40"),
-            ("Frankfurt", "Hesse", "60", "69"),
-            ("Cologne", "North Rhine-Westphalia", "50", "221"),
-            ("Stuttgart", "Baden-Wurttemberg", "70", "711"),
-        ),
-        (
-            "Hauptstrasse",
-            "Bahnhofstrasse",
-            "Friedrichstrasse",
-            "Schillerstrasse",
-            "Goethestrasse",
-            "Lindenallee",
-        ),
-        False,
-    ),
-    Country(
-        "FR",
-        "France",
-        0.05,
-        "EUR",
-        0.75,
-        "fr",
-        ("SAS", "SA", "SARL"),
-        "33",
-        (
-            ("Paris", "Ile-de-France", "75", "1"),
-            ("Lyon", "Auvergne-Rhone-Alpes", "69", "4"),
-            ("Toulouse", "Occitanie", "31", "5"),
-            ("Nantes", "Pays de la Loire", "44", "2"),
-            ("Lille", "Hauts-de-France", "59", "3"),
-        ),
-        (
-            "Rue de Rivoli",
-            "Avenue Victor Hugo",
-            "Rue de la Republique",
-            "Boulevard Haussmann",
-            "Rue Nationale",
-        ),
-        True,
-    ),
-    Country(
-        "NL",
-        "Netherlands",
-        0.04,
-        "EUR",
-        0.75,
-        "nl",
-        ("B.V.", "N.V."),
-        "31",
-        (
-            ("Amsterdam", "North Holland", "1012", "20"),
-            ("Rotterdam", "South Holland", "3011", "10"),
-            ("Utrecht", "Utrecht", "3511", "30"),
-            ("Eindhoven", "North Brabant", "5611", "40"),
-        ),
-        ("Keizersgracht", "Herengracht", "Coolsingel", "Stationsplein", "Marktstraat"),
-        False,
-    ),
-    Country(
-        "IE",
-        "Ireland",
-        0.02,
-        "EUR",
-        0.7,
-        "ie",
-        ("Ltd", "DAC"),
-        "353",
-        (
-            ("Dublin", "Leinster", "D02", "1"),
-            ("Cork", "Munster", "T12", "21"),
-            ("Galway", "Connacht", "H91", "91"),
-        ),
-        ("Grafton Street", "Harcourt Street", "Patrick Street", "Shop Street"),
-        True,
-    ),
-    Country(
-        "ES",
-        "Spain",
-        0.02,
-        "EUR",
-        0.7,
-        "es",
-        ("S.L.", "S.A."),
-        "34",
-        (
-            ("Madrid", "Madrid", "280", "91"),
-            ("Barcelona", "Catalonia", "080", "93"),
-            ("Valencia", "Valencia", "460", "96"),
-        ),
-        ("Calle Mayor", "Gran Via", "Paseo de Gracia", "Calle de Alcala"),
-        False,
-    ),
-    Country(
-        "AU",
-        "Australia",
-        0.05,
-        "USD",
-        0.0,
-        "com.au",
-        ("Pty Ltd", "Ltd"),
-        "61",
-        (
-            ("Sydney", "NSW", "2000", "2"),
-            ("Melbourne", "VIC", "3000", "3"),
-            ("Brisbane", "QLD", "4000", "7"),
-            ("Perth", "WA", "6000", "8"),
-        ),
-        ("George Street", "Collins Street", "Queen Street", "Hay Street"),
-        True,
-    ),
-)
 CURRENCIES = ("USD", "EUR", "GBP")
 
 #: account executives (own opportunities and sales tasks)
@@ -538,99 +147,28 @@ PERSONAL_DOMAINS = (
     "protonmail.com",
 )
 
-NICKNAMES = {
-    "Robert": "Bob",
-    "William": "Bill",
-    "Elizabeth": "Liz",
-    "Katherine": "Kate",
-    "Catherine": "Cathy",
-    "Michael": "Mike",
-    "Christopher": "Chris",
-    "Jennifer": "Jen",
-    "Jessica": "Jess",
-    "Matthew": "Matt",
-    "Daniel": "Dan",
-    "Joseph": "Joe",
-    "Thomas": "Tom",
-    "James": "Jim",
-    "Richard": "Rick",
-    "Anthony": "Tony",
-    "Andrew": "Andy",
-    "Joshua": "Josh",
-    "Nicholas": "Nick",
-    "Jonathan": "Jon",
-    "Benjamin": "Ben",
-    "Samuel": "Sam",
-    "Alexander": "Alex",
-    "Patricia": "Trish",
-    "Margaret": "Maggie",
-    "Rebecca": "Becky",
-    "Stephanie": "Steph",
-    "Samantha": "Sam",
-    "Victoria": "Vicky",
-    "Deborah": "Debbie",
-    "Susan": "Sue",
-    "Kimberly": "Kim",
-    "Timothy": "Tim",
-    "Steven": "Steve",
-    "Stephen": "Steve",
-    "Edward": "Ed",
-    "Charles": "Charlie",
-    "Gregory": "Greg",
-    "Jeffrey": "Jeff",
-    "Kenneth": "Ken",
-    "Ronald": "Ron",
-    "Donald": "Don",
-    "Raymond": "Ray",
-    "Lawrence": "Larry",
-    "Gerald": "Jerry",
-    "Frederick": "Fred",
-    "Peter": "Pete",
-    "Zachary": "Zach",
-    "Nathaniel": "Nate",
-    "Nathan": "Nate",
-    "Jacob": "Jake",
-    "Abigail": "Abby",
-    "Allison": "Allie",
-    "Cynthia": "Cindy",
-    "Pamela": "Pam",
-    "Barbara": "Barb",
-    "Christina": "Tina",
-    "Christine": "Chris",
-    "Alexandra": "Alex",
-    "Jacqueline": "Jackie",
-    "Melissa": "Mel",
-    "Kathleen": "Kathy",
-    "Douglas": "Doug",
-    "Phillip": "Phil",
-    "Philip": "Phil",
-    "Bradley": "Brad",
-    "Randall": "Randy",
-    "Vincent": "Vince",
-    "Gabriel": "Gabe",
-    "Valerie": "Val",
-    "Madison": "Maddie",
-    "Natalie": "Nat",
-    "Megan": "Meg",
-    "Cassandra": "Cassie",
-    "David": "Dave",
-    "Jeremy": "Jerry",
-    "Michelle": "Shelly",
-    "Dorothy": "Dot",
-    "Leonard": "Leo",
-    "Russell": "Russ",
-    "Theodore": "Ted",
-    "Nicole": "Nikki",
-    "Kristen": "Kris",
-    "Amanda": "Mandy",
-    "Mitchell": "Mitch",
-    "Harold": "Harry",
-    "Walter": "Walt",
-    "Albert": "Al",
-    "Eugene": "Gene",
-    "Francis": "Frank",
-    "Franklin": "Frank",
-}
+NICKNAMES = dict(
+    _pairs(
+        "Robert=Bob; William=Bill; Elizabeth=Liz; Katherine=Kate; Catherine=Cathy; "
+        "Michael=Mike; Christopher=Chris; Jennifer=Jen; Jessica=Jess; Matthew=Matt; "
+        "Daniel=Dan; Joseph=Joe; Thomas=Tom; James=Jim; Richard=Rick; Anthony=Tony; "
+        "Andrew=Andy; Joshua=Josh; Nicholas=Nick; Jonathan=Jon; Benjamin=Ben; Samuel=Sam; "
+        "Alexander=Alex; Patricia=Trish; Margaret=Maggie; Rebecca=Becky; Stephanie=Steph; "
+        "Samantha=Sam; Victoria=Vicky; Deborah=Debbie; Susan=Sue; Kimberly=Kim; "
+        "Timothy=Tim; Steven=Steve; Stephen=Steve; Edward=Ed; Charles=Charlie; "
+        "Gregory=Greg; Jeffrey=Jeff; Kenneth=Ken; Ronald=Ron; Donald=Don; Raymond=Ray; "
+        "Lawrence=Larry; Gerald=Jerry; Frederick=Fred; Peter=Pete; Zachary=Zach; "
+        "Nathaniel=Nate; Nathan=Nate; Jacob=Jake; Abigail=Abby; Allison=Allie; "
+        "Cynthia=Cindy; Pamela=Pam; Barbara=Barb; Christina=Tina; Christine=Chris; "
+        "Alexandra=Alex; Jacqueline=Jackie; Melissa=Mel; Kathleen=Kathy; Douglas=Doug; "
+        "Phillip=Phil; Philip=Phil; Bradley=Brad; Randall=Randy; Vincent=Vince; "
+        "Gabriel=Gabe; Valerie=Val; Madison=Maddie; Natalie=Nat; Megan=Meg; "
+        "Cassandra=Cassie; David=Dave; Jeremy=Jerry; Michelle=Shelly; Dorothy=Dot; "
+        "Leonard=Leo; Russell=Russ; Theodore=Ted; Nicole=Nikki; Kristen=Kris; "
+        "Amanda=Mandy; Mitchell=Mitch; Harold=Harry; Walter=Walt; Albert=Al; Eugene=Gene; "
+        "Francis=Frank; Franklin=Frank"
+    )
+)
 
 #: (code, ChartMogul plan name, price per seat in cents per currency USD, EUR, GBP)
 PLANS = (
