@@ -58,7 +58,9 @@ def test_dependencies_point_one_way() -> None:
 
 
 def test_importing_cxlens_stays_light() -> None:
-    code = ("import sys, cxlens; heavy = {'duckdb', 'pandas', 'pyarrow', 'psycopg', 'sqlglot'}; "
-            "print(sorted(heavy & set(sys.modules)))")
+    code = (
+        "import sys, cxlens; heavy = {'duckdb', 'pandas', 'pyarrow', 'psycopg', 'sqlglot'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -482,13 +482,13 @@ def test_provider_deliveries(loaded: Any) -> None:
     assert _actions(ws) == {"delivered": 9, "failed": 2, "scheduled": 2}
     late = _event(ws, "deliveries:JOB-2024-0003")
     assert late["action"] == "delivered"
-    assert late["occurred_at"] == dt.datetime(2024, 1, 18, 8, 0)
+    assert late["occurred_at"] == dt.datetime(2024, 1, 19, 15, 30)  # when it was delivered
     assert late["properties"]["promised_at"].startswith("2024-01-18T08:00:00")
     assert late["properties"]["delivered_at"].startswith("2024-01-19T15:30:00")
     assert late["properties"]["provider"] == "Nordic Install AB"
     assert late["reference"] == "#1004"
     scheduled = _event(ws, "deliveries:JOB-2024-0009")
-    assert scheduled["record_id"] == "deliveries:cus_NwT4rD1sQ8aBcE"
+    assert scheduled["account_record_id"] == "deliveries:cus_NwT4rD1sQ8aBcE"
     assert "delivered_at" not in scheduled["properties"]
     assert _event(ws, "deliveries:JOB-2024-0011")["properties"]["provider"] == "顺丰速运"
     assert _record(ws, "deliveries:cus_NwT4rD1sQ8aBcJ")["email"] is None
