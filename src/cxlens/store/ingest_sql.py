@@ -38,7 +38,7 @@ DEFAULT_TIME_FORMATS = (
 )
 PLAUSIBLE_YEARS = (1900, 2200)
 #: Trimmed from both ends of every text cell: space, tab, newline, carriage return, VT, FF.
-_BLANKS = "' ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
+_BLANKS = "' \t\n\r\x0b\x0c'"
 ENUMS: dict[str, list[str]] = {
     "department": [d.value for d in Department],
     "journey_stage": [j.value for j in JourneyStage],
@@ -76,7 +76,8 @@ def ident(name: str) -> str:
 
 
 def sql_in(expr: str, values: list[str]) -> str:
-    return f"{expr} IN ({', '.join(lit(v) for v in values)})"
+    # list_contains, not IN: DuckDB plans a long IN list as a join, slow inside big CASEs.
+    return f"list_contains([{', '.join(lit(v) for v in values)}], {expr})"
 
 
 def as_text(expr: str) -> str:
@@ -133,7 +134,14 @@ class Compiler:
     def column(self, column: str) -> tuple[str, pa.DataType]:
         type_ = self._column_type(column)
         if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-            return f"nullif(trim({ident(column)}, {_BLANKS}), '')", type_
+            col = ident(column)
+            # Trimming every cell is slow; only cells that start or end with a blank need it.
+            return (
+                f"(CASE WHEN {col} = '' THEN NULL WHEN ascii({col}) <= 32 OR "
+                f"ascii(right({col}, 1)) <= 32 THEN nullif(trim({col}, {_BLANKS}), '') "
+                f"ELSE {col} END)",
+                type_,
+            )
         return ident(column), type_
 
     def add(
