@@ -520,3 +520,37 @@ def test_an_id_repeated_across_batches_is_stored_once(ws: Workspace, fresh: bool
     # The first row with an id wins.
     assert ws.store.scalar("SELECT amount FROM events WHERE event_id = 'app:n5'") == 5.0
     assert stored_before + report.events_loaded == ws.store.count("events")
+
+
+def test_parquet_keeps_native_types_and_row_numbers(ws: Workspace) -> None:
+    import datetime as dt
+
+    at = [dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)] * 3
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["p1", None, "p3"],
+                "kind": ["order"] * 3,
+                "action": ["placed"] * 3,
+                "at": pa.array(at, pa.timestamp("ms", tz="Europe/Paris")),
+                "customer": ["c1", "c2", "c3"],
+                "amount": [10.5, 2.0, float("nan")],
+                "currency": ["EUR"] * 3,
+            }
+        ),
+        ws.root / "events.parquet",
+    )
+    ws.add_source("app", {**GENERIC_EVENTS, "path": "events.parquet"})
+    ws.config.ingest.max_reject_share = 1.0
+    [report] = ws.ingest()
+    assert (report.rows_read, report.events_loaded, report.rows_rejected) == (3, 1, 2)
+    reasons = {(r["row_number"], r["field"], r["reason"]) for r in ws.rejects()}
+    assert (2, "id (column 'id')", "missing value") in reasons
+    assert (3, "amount (column 'amount')", "not a number") in reasons
+    assert {row for row, _, _ in reasons} == {2, 3}
+    [event] = ws.store.rows("SELECT event_id, occurred_at, amount FROM events")
+    assert event == {
+        "event_id": "app:p1",
+        "occurred_at": dt.datetime(2024, 5, 1, 12),
+        "amount": 10.5,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from cxlens.sources.mapping import SourceConfig
 from cxlens.sources.readers import open_source
 from cxlens.sources.resolve import resolve_source
 from cxlens.store import Store
+from cxlens.store.base import FileScan
 from cxlens.store.ingest_queries import QueryBuilder
 
 #: Called after each batch with the number of rows read so far.
@@ -105,7 +106,9 @@ def load_source(
     try:
         with store.transaction():
             fresh = store.count("events") == 0
-            for batch_no, batch in enumerate(reader.batches):
+            scan = store.file_scan(reader)
+            batches: Iterable[pa.Table | FileScan] = [scan] if scan else reader.batches
+            for batch_no, batch in enumerate(batches):
                 if batch.schema not in queries:
                     queries[batch.schema] = QueryBuilder(resolved, batch.schema, load_id)
                 counts = store.load_batch(

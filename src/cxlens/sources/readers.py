@@ -42,6 +42,12 @@ class SourceReader:
     columns: list[str]
     batches: Iterator[pa.Table]
     _digest: Any = field(default_factory=hashlib.sha256)
+    #: The file, for stores that can scan it themselves instead of taking batches.
+    path: Path | None = None
+    #: Rows in the file, where its format says so without reading it.
+    rows: int | None = None
+    #: The batches' schema (row number included), where known before reading.
+    schema: pa.Schema | None = None
 
     def checksum(self) -> str:
         """SHA-256 of what was read; complete once `batches` is exhausted."""
@@ -181,7 +187,17 @@ def _open_parquet(name: str, cfg: SourceConfig, path: Path, batch_rows: int) -> 
         except (pa.ArrowInvalid, OSError) as exc:
             raise SourceError(name, str(path), f"damaged Parquet data ({exc})") from None
 
-    return SourceReader(name, str(path), "parquet", columns, batches())
+    schema = pf.schema_arrow.append(pa.field(ROW_NUMBER, pa.int64()))
+    return SourceReader(
+        name,
+        str(path),
+        "parquet",
+        columns,
+        batches(),
+        path=path,
+        rows=pf.metadata.num_rows,
+        schema=schema,
+    )
 
 
 # ---- JSON Lines ---------------------------------------------------------------------------

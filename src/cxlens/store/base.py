@@ -30,7 +30,17 @@ from cxlens.schema import (
     ColumnType,
     Table,
 )
+from cxlens.sources.readers import SourceReader
 from cxlens.store.ingest_queries import BATCH, REJECTED, QueryBuilder
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """A whole file the ingest engine reads itself, in place of Arrow batches."""
+
+    sql: str  # yields the file's columns and the 1-based row number
+    schema: pa.Schema
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -197,9 +207,18 @@ class Store(ABC):
     def ingest_engine(self) -> duckdb.DuckDBPyConnection:
         """The embedded DuckDB connection that evaluates mappings over Arrow batches."""
 
+    def file_scan(self, reader: SourceReader) -> FileScan | None:
+        """A scan of the reader's file by the ingest engine, where that beats Arrow batches."""
+        return None
+
     @final
     def load_batch(
-        self, queries: QueryBuilder, batch: pa.Table, location: str, *, fresh: bool = False
+        self,
+        queries: QueryBuilder,
+        batch: pa.Table | FileScan,
+        location: str,
+        *,
+        fresh: bool = False,
     ) -> BatchCounts:
         """Validate, normalise and write one batch: rejects kept, records merged on their key
         (changed ones updated), events appended when their id is new. Call inside
@@ -230,7 +249,7 @@ class Store(ABC):
         if rejects is not None:
             self._append(REJECTS, rejects)
         return BatchCounts(
-            rows_read=batch.num_rows,
+            rows_read=batch.rows if isinstance(batch, FileScan) else batch.num_rows,
             rows_rejected=len(rejected_rows),
             records_written=records_written,
             records_unchanged=int(produced[0]) - records_written,
@@ -378,16 +397,28 @@ class Store(ABC):
 
 
 @contextmanager
-def _registered(engine: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[None]:
-    """Make an Arrow table queryable by name in the ingest engine for a while."""
-    engine.register(name, data)
+def _registered(
+    engine: duckdb.DuckDBPyConnection, name: str, data: pa.Table | FileScan
+) -> Iterator[None]:
+    """Make an Arrow table (or a file scan) queryable by name in the ingest engine a while."""
+    if isinstance(data, FileScan):
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {data.sql}")
+    else:
+        engine.register(name, data)
+
+    def release() -> None:
+        if isinstance(data, FileScan):
+            engine.execute(f"DROP VIEW IF EXISTS {name}")
+        else:
+            engine.unregister(name)
+
     try:
         yield
     except BaseException:
         with suppress(Exception):  # an aborted transaction refuses even this; rollback cleans
-            engine.unregister(name)
+            release()
         raise
-    engine.unregister(name)
+    release()
 
 
 _ARROW_TYPES: dict[ColumnType, pa.DataType] = {

@@ -11,7 +11,9 @@ import pyarrow as pa
 
 from cxlens.errors import StoreError
 from cxlens.schema import EVENTS, ColumnType, Table
-from cxlens.store.base import Store
+from cxlens.sources.readers import ROW_NUMBER, SourceReader
+from cxlens.store.base import FileScan, Store
+from cxlens.store.ingest_sql import lit
 
 _TYPES = {
     ColumnType.TEXT: "VARCHAR",
@@ -92,6 +94,17 @@ class DuckDBStore(Store):
     def ingest_engine(self) -> duckdb.DuckDBPyConnection:
         # Mappings run in the store's own connection: batches go straight into the tables.
         return self._con
+
+    def file_scan(self, reader: SourceReader) -> FileScan | None:
+        # DuckDB reads Parquet in parallel straight into the query: the whole file is one batch.
+        if reader.format != "parquet" or reader.path is None or reader.schema is None:
+            return None
+        path = lit(str(reader.path))
+        sql = (
+            f'SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS "{ROW_NUMBER}" '
+            f"FROM read_parquet({path}, file_row_number = true)"
+        )
+        return FileScan(sql=sql, schema=reader.schema, rows=reader.rows or 0)
 
     def _stage(self, name: str, like: Table, data: pa.Table) -> None:
         self._con.register(name, data)

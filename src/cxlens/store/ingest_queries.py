@@ -318,7 +318,8 @@ class QueryBuilder:
         for out in outputs:
             cols = ", ".join(f"{out.get(n, 'NULL')} AS {n}" for n in columns)
             parts.append(
-                f"SELECT {cols}, {_ROW} AS __row, {out['__m']} AS __m FROM l4 "
+                # l3, not l4: the reasons are not needed here, and DuckDB would compute them.
+                f"SELECT {cols}, {_ROW} AS __row, {out['__m']} AS __m FROM l3 "
                 f"WHERE a{out['__m']}{keep}"
             )
         return " UNION ALL ".join(parts)
