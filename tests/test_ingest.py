@@ -536,14 +536,19 @@ def test_parquet_keeps_native_types_and_row_numbers(ws: Workspace) -> None:
                 "customer": ["c1", "c2", "c3"],
                 "amount": [10.5, 2.0, float("nan")],
                 "currency": ["EUR"] * 3,
+                "note": ["  kept as stored ", "", None],
             }
         ),
         ws.root / "events.parquet",
     )
-    ws.add_source("app", {**GENERIC_EVENTS, "path": "events.parquet"})
+    source = json.loads(json.dumps(GENERIC_EVENTS))
+    source["events"][0]["fields"]["text"] = "note"
+    ws.add_source("app", {**source, "path": "events.parquet"})
     ws.config.ingest.max_reject_share = 1.0
     [report] = ws.ingest()
     assert (report.rows_read, report.events_loaded, report.rows_rejected) == (3, 1, 2)
+    # Typed sources keep text as stored (CSV cells are trimmed); "" is still missing.
+    assert ws.store.scalar("SELECT text FROM events") == "  kept as stored "
     reasons = {(r["row_number"], r["field"], r["reason"]) for r in ws.rejects()}
     assert (2, "id (column 'id')", "missing value") in reasons
     assert (3, "amount (column 'amount')", "not a number") in reasons

@@ -27,6 +27,8 @@ from cxlens.store import Store
 from cxlens.store.base import FileScan
 from cxlens.store.ingest_queries import QueryBuilder
 
+#: Formats whose cells are text typed by people or spreadsheets, trimmed of blanks on load.
+TEXT_FORMATS = frozenset({"csv", "jsonl", "excel"})
 #: Called after each batch with the number of rows read so far.
 Progress = Callable[[int], None]
 #: Called after each batch is written, inside the transaction (tests inject failures here).
@@ -110,7 +112,10 @@ def load_source(
             batches: Iterable[pa.Table | FileScan] = [scan] if scan else reader.batches
             for batch_no, batch in enumerate(batches):
                 if batch.schema not in queries:
-                    queries[batch.schema] = QueryBuilder(resolved, batch.schema, load_id)
+                    # Text exports are trimmed of blanks; typed sources keep what they store.
+                    queries[batch.schema] = QueryBuilder(
+                        resolved, batch.schema, load_id, trim=reader.format in TEXT_FORMATS
+                    )
                 counts = store.load_batch(
                     queries[batch.schema], batch, reader.location, fresh=fresh
                 )

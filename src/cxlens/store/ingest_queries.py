@@ -70,10 +70,12 @@ def _hash(exprs: list[str]) -> str:
 class QueryBuilder:
     """Per-batch queries for one source and one batch schema."""
 
-    def __init__(self, source: ResolvedSource, schema: pa.Schema, load_id: str) -> None:
+    def __init__(
+        self, source: ResolvedSource, schema: pa.Schema, load_id: str, *, trim: bool = True
+    ) -> None:
         self.source = source
         self.load_id = load_id
-        self.c = Compiler(source, schema, load_id)
+        self.c = Compiler(source, schema, load_id, trim=trim)
         self.raw_columns = [n for n in schema.names if n not in (ROW_NUMBER, PARSE_ERROR, RAW_LINE)]
         self.has_parse_errors = PARSE_ERROR in schema.names
         self.records = [self._record(i, m) for i, m in enumerate(source.records)]

@@ -100,10 +100,14 @@ class Field:
 
 
 class Compiler:
-    def __init__(self, source: ResolvedSource, schema: pa.Schema, load_id: str) -> None:
+    def __init__(
+        self, source: ResolvedSource, schema: pa.Schema, load_id: str, *, trim: bool = True
+    ) -> None:
         self.source = source
         self.schema = schema
         self.load_id = load_id
+        #: Trim blanks from text cells (text exports); typed sources keep values as stored.
+        self.trim = trim
         self.fields: list[Field] = []
         self.applies: list[str] = []  # a<m> expressions over the batch, per mapping
         self.extras: dict[str, str] = {}  # more l1 columns some fields need
@@ -134,6 +138,8 @@ class Compiler:
 
     def column(self, column: str) -> tuple[str, pa.DataType]:
         type_ = self._column_type(column)
+        if (pa.types.is_string(type_) or pa.types.is_large_string(type_)) and not self.trim:
+            return f"nullif({ident(column)}, '')", type_
         if pa.types.is_string(type_) or pa.types.is_large_string(type_):
             col = ident(column)
             # Trimming every cell is slow; only cells that start or end with a blank need it.
