@@ -134,9 +134,13 @@ class DuckDBStore(Store):
         )
 
     def dedupe_load(self, load_id: str) -> int:
+        # Grouping 64-bit hashes is cheaper than grouping the ids; the few hashes that repeat
+        # are then checked on the ids themselves (two ids may share a hash).
         repeated = self._fetch(
-            "SELECT event_id FROM events WHERE load_id = ? GROUP BY event_id HAVING count(*) > 1",
-            [load_id],
+            "SELECT event_id FROM events WHERE load_id = ? AND hash(event_id) IN ("
+            "SELECT hash(event_id) AS h FROM events WHERE load_id = ? GROUP BY h "
+            "HAVING count(*) > 1) GROUP BY event_id HAVING count(*) > 1",
+            [load_id, load_id],
         )
         if repeated.num_rows == 0:
             return 0
