@@ -15,20 +15,7 @@ from cxlens.schema.events import (
 )
 from cxlens.schema.operations import LOADS, META, REJECTS, LoadStatus
 from cxlens.schema.records import RECORD_FIELDS, SOURCE_RECORDS, Entity, record_id
-
-#: Bumped whenever a table changes shape; the store refuses to open a newer one.
-SCHEMA_VERSION = 1
-
-TABLES: tuple[Table, ...] = (
-    META,
-    LOADS,
-    REJECTS,
-    SOURCE_RECORDS,
-    EVENTS,
-    CUSTOMERS,
-    ACCOUNTS,
-    RECORD_LINKS,
-)
+from cxlens.schema.tables import SCHEMA_VERSION, TABLES
 
 __all__ = [
     "ACCOUNTS",
