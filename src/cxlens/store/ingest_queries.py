@@ -295,16 +295,21 @@ class QueryBuilder:
             )
         listed = f"list_filter([{', '.join(items)}], lambda p: p.reason IS NOT NULL)"
         # Most rows are fine: find the failing ones cheaply before building their lists.
-        reasons = [f"r{f.k}" for f in c.fields if f.checks]
-        reasons += [f"e{i}" for i in range(len(c.extra_reasons))]
-        if self.has_parse_errors:
-            reasons.append(ident(PARSE_ERROR))
-        failing = f"coalesce({', '.join(reasons)}) IS NOT NULL" if reasons else "FALSE"
+        failing = self._failing()
         return (
             f"{self.layers} SELECT row_number, p.field AS field, p.value AS value, "
             f"p.reason AS reason FROM (SELECT {_ROW} AS row_number, unnest({listed}) AS p "
             f"FROM l4 WHERE {failing}) ORDER BY row_number, field"
         )
+
+    def _failing(self) -> str:
+        """Over l4: whether any field of any mapping fails on the row."""
+        c = self.c
+        reasons = [f"r{f.k}" for f in c.fields if f.checks]
+        reasons += [f"e{i}" for i in range(len(c.extra_reasons))]
+        if self.has_parse_errors:
+            reasons.append(ident(PARSE_ERROR))
+        return f"coalesce({', '.join(reasons)}) IS NOT NULL" if reasons else "FALSE"
 
     def raw_rows(self) -> str:
         """The rejected rows as they were read, as JSON objects."""
@@ -314,17 +319,33 @@ class QueryBuilder:
             f"FROM {BATCH} WHERE {_ROW} IN (SELECT __row FROM {REJECTED})"
         )
 
-    def _union(self, outputs: list[dict[str, str]], columns: list[str], any_rejected: bool) -> str:
+    def _union(
+        self,
+        outputs: list[dict[str, str]],
+        columns: list[str],
+        any_rejected: bool,
+        *,
+        only_valid: bool = False,
+    ) -> str:
+        # From l3 unless the rows are judged here: DuckDB would compute l4's reasons otherwise.
         keep = f" AND {_ROW} NOT IN (SELECT __row FROM {REJECTED})" if any_rejected else ""
+        layer = "l3"
+        if only_valid:
+            keep, layer = f" AND NOT ({self._failing()})", "l4"
         parts = []
         for out in outputs:
             cols = ", ".join(f"{out.get(n, 'NULL')} AS {n}" for n in columns)
             parts.append(
-                # l3, not l4: the reasons are not needed here, and DuckDB would compute them.
-                f"SELECT {cols}, {_ROW} AS __row, {out['__m']} AS __m FROM l3 "
+                f"SELECT {cols}, {_ROW} AS __row, {out['__m']} AS __m FROM {layer} "
                 f"WHERE a{out['__m']}{keep}"
             )
         return " UNION ALL ".join(parts)
+
+    def valid_events_query(self) -> str:
+        """Events of the rows no field fails on, judged as they are written (no dedupe)."""
+        cols = EVENTS.column_names
+        union = self._union(self.events, cols, False, only_valid=True)
+        return f"{self.layers} SELECT {', '.join(cols)} FROM ({union})"
 
     def records_query(self, any_rejected: bool) -> str | None:
         """Records, the last row winning when a key repeats."""
