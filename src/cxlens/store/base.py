@@ -236,28 +236,7 @@ class Store(ABC):
         )
         with _registered(engine, BATCH, batch):
             if optimistic:
-                # Events-only batch into a store that held no events: write the valid rows
-                # while judging them; if as many were written as rows yield events, no row
-                # failed and the separate pass that explains failures is not needed.
-                [produced] = engine.execute(queries.produced_query(False)).fetchall()
-                written = self._append_events_query(queries.valid_events_query(), None)
-                if written == int(produced[1]):
-                    return BatchCounts(rows_read, 0, 0, 0, written, 0, None)
-                problems = engine.sql(queries.problems()).to_arrow_table()
-                rejected_rows = pc.unique(problems.column("row_number"))
-                with _registered(engine, REJECTED, pa.table({"__row": rejected_rows})):
-                    [produced] = engine.execute(queries.produced_query(True)).fetchall()
-                    rejects = self._rejects(queries, problems, location)
-                self._append(REJECTS, rejects)
-                return BatchCounts(
-                    rows_read,
-                    len(rejected_rows),
-                    0,
-                    0,
-                    written,
-                    int(produced[1]) - written,
-                    rejects,
-                )
+                return self._load_judged_as_written(queries, rows_read, location)
             problems = engine.sql(queries.problems()).to_arrow_table()
             rejected_rows = pc.unique(problems.column("row_number"))
             any_rejected = len(rejected_rows) > 0
@@ -285,6 +264,35 @@ class Store(ABC):
             records_unchanged=int(produced[0]) - records_written,
             events_written=events_written,
             events_unchanged=int(produced[1]) - events_written,
+            rejects=rejects,
+        )
+
+    def _load_judged_as_written(
+        self, queries: QueryBuilder, rows_read: int, location: str
+    ) -> BatchCounts:
+        """Events-only batch into a store that held no events: write the valid rows while
+        judging them. If as many were written as rows yield events, no row failed and the
+        pass that explains failures is not needed."""
+        engine = self.ingest_engine()
+        [produced] = engine.execute(queries.produced_query(False)).fetchall()
+        written = self._append_events_query(queries.valid_events_query(), None)
+        rejects = None
+        rejected = 0
+        if written != int(produced[1]):
+            problems = engine.sql(queries.problems()).to_arrow_table()
+            rejected_rows = pc.unique(problems.column("row_number"))
+            rejected = len(rejected_rows)
+            with _registered(engine, REJECTED, pa.table({"__row": rejected_rows})):
+                [produced] = engine.execute(queries.produced_query(True)).fetchall()
+                rejects = self._rejects(queries, problems, location)
+            self._append(REJECTS, rejects)
+        return BatchCounts(
+            rows_read=rows_read,
+            rows_rejected=rejected,
+            records_written=0,
+            records_unchanged=0,
+            events_written=written,
+            events_unchanged=int(produced[1]) - written,
             rejects=rejects,
         )
 
