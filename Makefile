@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 system:
-	bash scripts/ensure-system-packages.sh
+	bash scripts/ensure-system-packages.sh postgresql
 
 demo: setup
 	mkdir -p $(DEMO_DIR)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install the system packages the tests need, only those that are missing:
-#   - a PostgreSQL server (initdb, pg_ctl, postgres) for the throwaway test server;
-#   - Chromium (/usr/bin/chromium) for the page screenshots.
+# Install the system packages named as arguments (default: postgresql), only those missing:
+#   postgresql  a PostgreSQL server (initdb, pg_ctl, postgres) for the throwaway test server;
+#   chromium    Debian's Chromium (/usr/bin/chromium) for browser tests.
 # Safe to run again and again: when everything is present it changes nothing and returns at once.
 # Set CXLENS_SKIP_POSTGRES=1 to leave PostgreSQL alone (its tests are then skipped as well).
 set -euo pipefail
@@ -32,8 +32,20 @@ chromium_binary() {
     return 1
 }
 
+wanted=("$@")
+if [ "${#wanted[@]}" -eq 0 ]; then wanted=(postgresql); fi
+wants() { local w; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
+for w in "${wanted[@]}"; do
+    case "$w" in
+        postgresql|chromium) ;;
+        *) say "unknown package '$w' (known: postgresql, chromium)"; exit 2 ;;
+    esac
+done
+
 missing=()
-if [ "${CXLENS_SKIP_POSTGRES:-}" = "1" ]; then
+if ! wants postgresql; then
+    :
+elif [ "${CXLENS_SKIP_POSTGRES:-}" = "1" ]; then
     say "PostgreSQL: not checked (CXLENS_SKIP_POSTGRES=1)"
 elif dir="$(postgres_bindir)"; then
     say "PostgreSQL: present ($dir)"
@@ -41,7 +53,9 @@ else
     say "PostgreSQL: server binaries missing"
     missing+=(postgresql)
 fi
-if bin="$(chromium_binary)"; then
+if ! wants chromium; then
+    :
+elif bin="$(chromium_binary)"; then
     say "Chromium: present ($bin)"
 else
     say "Chromium: missing"
