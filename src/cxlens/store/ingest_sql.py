@@ -100,6 +100,8 @@ class Field:
 
 
 class Compiler:
+    """Compiles the fields of a source's mappings, one at a time, into layered SQL columns."""
+
     def __init__(
         self, source: ResolvedSource, schema: pa.Schema, load_id: str, *, trim: bool = True
     ) -> None:
@@ -137,19 +139,20 @@ class Compiler:
         return lit(spec.const), None
 
     def column(self, column: str) -> tuple[str, pa.DataType]:
+        """A source column as SQL, empty text as NULL (and trimmed, for text exports)."""
         type_ = self._column_type(column)
-        if (pa.types.is_string(type_) or pa.types.is_large_string(type_)) and not self.trim:
-            return f"nullif({ident(column)}, '')", type_
-        if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-            col = ident(column)
-            # Trimming every cell is slow; only cells that start or end with a blank need it.
-            return (
-                f"(CASE WHEN {col} = '' THEN NULL WHEN ascii({col}) <= 32 OR "
-                f"ascii(right({col}, 1)) <= 32 THEN nullif(trim({col}, {_BLANKS}), '') "
-                f"ELSE {col} END)",
-                type_,
-            )
-        return ident(column), type_
+        col = ident(column)
+        if not (pa.types.is_string(type_) or pa.types.is_large_string(type_)):
+            return col, type_
+        if not self.trim:
+            return f"nullif({col}, '')", type_
+        # Trimming every cell is slow; only cells that start or end with a blank need it.
+        return (
+            f"(CASE WHEN {col} = '' THEN NULL WHEN ascii({col}) <= 32 OR "
+            f"ascii(right({col}, 1)) <= 32 THEN nullif(trim({col}, {_BLANKS}), '') "
+            f"ELSE {col} END)",
+            type_,
+        )
 
     def add(
         self,
