@@ -102,5 +102,7 @@ class RowProblem:
         return f"{self.file} row {self.row}, field '{self.field}'{shown}: {self.reason}"
 
 
-class DemoError(CxlensError):
+class DemoError(CxlensError, ValueError):
     """The demo company could not be generated with the requested settings."""
+
+    exit_code = 2

@@ -27,6 +27,7 @@ from cxlens.demo.writer import (
     write_parquet_batches,
     write_xlsx,
 )
+from cxlens.errors import DemoError
 
 MAX_CUSTOMERS = 1_000_000
 TRUTH_FILES = {
@@ -88,7 +89,7 @@ def generate_demo(
     `REFERENCE_DATE`, whatever today's date.
     """
     if not 1 <= customers <= MAX_CUSTOMERS:
-        raise ValueError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
+        raise DemoError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
     # millions of short-lived rows make the cyclic collector rescan everything again and
     # again; nothing here builds reference cycles, so pause it while generating
     collecting = gc.isenabled()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cxlens.config import StoreSettings
-from cxlens.store.base import BatchCounts, Store, arrow_schema, arrow_type, to_json
+from cxlens.store.base import BatchCounts, Store, arrow_schema, arrow_type
 
 
 def open_store(settings: StoreSettings, root: Path) -> Store:
@@ -24,4 +24,4 @@ def open_store(settings: StoreSettings, root: Path) -> Store:
     return store
 
 
-__all__ = ["BatchCounts", "Store", "arrow_schema", "arrow_type", "open_store", "to_json"]
+__all__ = ["BatchCounts", "Store", "arrow_schema", "arrow_type", "open_store"]

@@ -6,7 +6,6 @@ engines; nothing outside `cxlens.store` writes engine-specific SQL.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -478,9 +477,3 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema(
         [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in table.columns]
     )
-
-
-def to_json(value: Mapping[str, Any] | None) -> str | None:
-    if not value:
-        return None
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
