@@ -52,10 +52,60 @@ class IngestSettings(_Strict):
     )
 
 
+SurvivorshipRule = Literal["most_trusted", "most_recent", "most_complete", "most_common"]
+
+#: Golden attributes survivorship can be configured for, per entity.
+PERSON_ATTRIBUTES = ("name", "email", "phone", "title", "country")
+ACCOUNT_ATTRIBUTES = (
+    "name", "domain", "segment", "industry", "employees", "owner", "region", "country",
+)  # fmt: skip
+
+
+class IdentitySettings(_Strict):
+    match_threshold: float = Field(
+        0.95, gt=0.0, le=1.0, description="Pairs at or above this probability are merged."
+    )
+    review_threshold: float = Field(
+        0.5, gt=0.0, le=1.0, description="Pairs from here up to match_threshold go to review."
+    )
+    max_block: int = Field(
+        200, ge=2, description="Blocking keys shared by more records than this are skipped."
+    )
+    seed: int = Field(7, description="Seed of the random sampling that estimates u.")
+    trust: list[str] = Field(
+        default_factory=list,
+        description="Source systems, most trusted first (e.g. [salesforce, stripe, hubspot]).",
+    )
+    survivorship: dict[str, SurvivorshipRule] = Field(
+        default_factory=dict,
+        description="Rule per golden attribute; unlisted ones use `default_rule`.",
+    )
+    default_rule: SurvivorshipRule = "most_trusted"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IdentitySettings:
+        if self.review_threshold > self.match_threshold:
+            raise ValueError(
+                f"identity.review_threshold ({self.review_threshold}) must not exceed "
+                f"identity.match_threshold ({self.match_threshold})"
+            )
+        known = sorted(set(PERSON_ATTRIBUTES) | set(ACCOUNT_ATTRIBUTES))
+        unknown = sorted(set(self.survivorship) - set(known))
+        if unknown:
+            raise ValueError(
+                f"identity.survivorship names unknown attributes {unknown}; known: {known}"
+            )
+        return self
+
+    def rule_for(self, attribute: str) -> SurvivorshipRule:
+        return self.survivorship.get(attribute, self.default_rule)
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

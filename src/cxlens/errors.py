@@ -106,3 +106,13 @@ class DemoError(CxlensError, ValueError):
     """The demo company could not be generated with the requested settings."""
 
     exit_code = 2
+
+
+class IdentityError(CxlensError):
+    """Identity resolution cannot do what was asked (unknown master, record or decision)."""
+
+    exit_code = 6
+
+
+class UnknownMaster(IdentityError):
+    """No master customer or account has that id, and none was merged into another under it."""

@@ -88,13 +88,23 @@ def link_entity(
     model: dict[str, Any] | None = None,
     must_link: pa.Table | None = None,
     cannot_link: pa.Table | None = None,
+    prior_links: pa.Table | None = None,
+    score_only: str | None = None,
+    rescore: bool = True,
 ) -> Linkage:
-    """Cluster the records of `table` (which must have `unique_id`)."""
+    """Cluster the records of `table` (which must have `unique_id`).
+
+    `prior_links` (links of earlier runs) are kept as they are; with `score_only` (a table of
+    unique_id) the model scores only pairs involving those records, which is how new records
+    are matched incrementally; with `rescore=False` nothing is scored and the clusters are
+    rebuilt from rules, prior links and decisions alone."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    ids = engine.sql(f"SELECT unique_id FROM {table} ORDER BY unique_id").to_arrow_table()[
-        "unique_id"
-    ].combine_chunks()
+    ids = (
+        engine.sql(f"SELECT unique_id FROM {table} ORDER BY unique_id")
+        .to_arrow_table()["unique_id"]
+        .combine_chunks()
+    )
     n = len(ids)
     rules = _rule_links(engine, table, spec.entity)
     rl, rr = _positions(ids, rules["unique_id_l"]), _positions(ids, rules["unique_id_r"])
@@ -110,6 +120,8 @@ def link_entity(
     timings["rules"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if model is None and not rescore:
+        raise ValueError("rescore=False needs the model of an earlier run")
     if model is None:
         model = train(
             engine,
@@ -122,11 +134,24 @@ def link_entity(
     timings["training"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    candidates = candidate_pairs(engine, "_linking", spec, max_block=settings.max_block)
+    candidates = 0
+    if rescore:
+        candidates = candidate_pairs(
+            engine, "_linking", spec, max_block=settings.max_block, only_ids=score_only
+        )
     timings["blocking"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    scored = score(engine, "_linking", model, threshold=settings.review_threshold)
+    if rescore and candidates:
+        scored = score(engine, "_linking", model, threshold=settings.review_threshold)
+    else:
+        scored = pa.table(
+            {
+                "unique_id_l": pa.array([], pa.string()),
+                "unique_id_r": pa.array([], pa.string()),
+                "match_probability": pa.array([], pa.float64()),
+            }
+        )
     timings["scoring"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -137,12 +162,42 @@ def link_entity(
     left = [rl, sl[strong]]
     right = [rr, sr[strong]]
     strength = [np.full(len(rl), 2.0), prob[strong]]
+    kinds = [
+        np.full(len(rl), "rule", dtype=object),
+        np.full(int(strong.sum()), "probabilistic", dtype=object),
+    ]
+    names = [
+        rules["rule"].to_numpy(zero_copy_only=False),
+        np.full(int(strong.sum()), None, dtype=object),
+    ]
+    if prior_links is not None and len(prior_links):
+        pl, pr = (
+            _positions(ids, prior_links["unique_id_l"]),
+            _positions(ids, prior_links["unique_id_r"]),
+        )
+        keep = (
+            (pl >= 0)
+            & (pr >= 0)
+            & pc.is_in(prior_links["method"], pa.array(["probabilistic"])).to_numpy(
+                zero_copy_only=False
+            )
+        )
+        left.append(pl[keep])
+        right.append(pr[keep])
+        strength.append(prior_links["probability"].to_numpy(zero_copy_only=False)[keep])
+        kinds.append(np.full(int(keep.sum()), "probabilistic", dtype=object))
+        names.append(np.full(int(keep.sum()), None, dtype=object))
     if must_link is not None and len(must_link):
-        ml, mr = _positions(ids, must_link["unique_id_l"]), _positions(ids, must_link["unique_id_r"])
+        ml, mr = (
+            _positions(ids, must_link["unique_id_l"]),
+            _positions(ids, must_link["unique_id_r"]),
+        )
         keep = (ml >= 0) & (mr >= 0)
         left.append(ml[keep])
         right.append(mr[keep])
         strength.append(np.full(int(keep.sum()), 3.0))
+        kinds.append(np.full(int(keep.sum()), "manual", dtype=object))
+        names.append(np.full(int(keep.sum()), None, dtype=object))
     apart_l = apart_r = np.zeros(0, dtype=np.int64)
     if cannot_link is not None and len(cannot_link):
         al, ar = (
@@ -155,19 +210,8 @@ def link_entity(
     labels, used = constrained_components(n, all_l, all_r, all_s, apart_l, apart_r)
     timings["clustering"] = time.perf_counter() - t0
 
-    method = np.concatenate(
-        [
-            np.full(len(rl), "rule", dtype=object),
-            np.full(int(strong.sum()), "probabilistic", dtype=object),
-            np.full(len(all_l) - len(rl) - int(strong.sum()), "manual", dtype=object),
-        ]
-    )
-    rule_names = np.concatenate(
-        [
-            rules["rule"].to_numpy(zero_copy_only=False),
-            np.full(len(all_l) - len(rl), None, dtype=object),
-        ]
-    )
+    method = np.concatenate(kinds)
+    rule_names = np.concatenate(names)
     links = pa.table(
         {
             "unique_id_l": pc.take(ids, pa.array(all_l[used])),

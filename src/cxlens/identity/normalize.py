@@ -100,7 +100,8 @@ def prepare(engine: duckdb.DuckDBPyConnection, source: str = "records") -> None:
         WITH {_EMAIL.format(source=source)}
         SELECT
             r.record_id AS unique_id, r.system, r.entity, r.source_key,
-            r.name AS display_name, r.email AS display_email, r.phone AS display_phone,
+            r.name AS display_name, r.first_name AS display_first, r.last_name AS display_last,
+            r.email AS display_email, r.phone AS display_phone,
             {_letters(first_raw)} AS first_name,
             {_letters(last_raw)} AS last_name,
             CASE WHEN r.em LIKE '%_@_%' AND rm.local IS NULL THEN r.em_local || '@' || r.em_domain

@@ -54,7 +54,12 @@ RECORD_LINKS = Table(
         col("record_id", T.TEXT, nullable=False),
         col("entity", T.TEXT, "person or account.", nullable=False),
         col("master_id", T.TEXT, "customer_id or account_id.", nullable=False),
-        col("method", T.TEXT, "singleton, rule, probabilistic, manual.", nullable=False),
+        col(
+            "method",
+            T.TEXT,
+            "singleton (not resolved yet), unique, rule, probabilistic, manual.",
+            nullable=False,
+        ),
         col("probability", T.FLOAT, "Match probability for probabilistic links."),
         col("linked_at", T.TIMESTAMP, nullable=False),
     ),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from cxlens.schema.columns import Table
 from cxlens.schema.customers import ACCOUNTS, CUSTOMERS, RECORD_LINKS
 from cxlens.schema.events import EVENTS
+from cxlens.schema.identity import IDENTITY_TABLES
 from cxlens.schema.operations import LOADS, META, REJECTS
 from cxlens.schema.records import SOURCE_RECORDS
 
 #: Bumped whenever a table changes shape; the store refuses to open a newer one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: tuple[Table, ...] = (
     META,
@@ -20,4 +21,5 @@ TABLES: tuple[Table, ...] = (
     CUSTOMERS,
     ACCOUNTS,
     RECORD_LINKS,
+    *IDENTITY_TABLES,
 )

@@ -391,6 +391,21 @@ class Store(ABC):
         with self.transaction():
             self._append(LOADS, pa.Table.from_pylist([dict(load_row)], schema=arrow_schema(LOADS)))
 
+    @final
+    def replace_rows(
+        self, table: Table, data: pa.Table, where: str = "", params: Sequence[Any] = ()
+    ) -> None:
+        """Delete the rows of `table` matching `where` (all if empty), then append `data`.
+
+        Runs inside the caller's transaction, so readers see the old rows or the new ones."""
+        self.execute(f"DELETE FROM {table.name}" + (f" WHERE {where}" if where else ""), params)
+        self.append(table, data)
+
+    @final
+    def append(self, table: Table, data: pa.Table) -> None:
+        if data.num_rows:
+            self._append(table, data.select(table.column_names).cast(arrow_schema(table)))
+
     def _append(self, table: Table, data: pa.Table) -> None:
         staged = f"staged_{table.name}"
         with self._staged(staged, table, data):

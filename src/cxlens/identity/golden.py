@@ -1,0 +1,162 @@
+"""The golden record: each master attribute chosen from its records by a survivorship rule.
+
+Rules, per attribute (workspace file, `identity.survivorship`):
+
+* `most_trusted`: from the most trusted system (`identity.trust`, most trusted first), then the
+  most recently updated record;
+* `most_recent`: from the record updated last;
+* `most_complete`: the longest value (a full name over an initial);
+* `most_common`: the value most records agree on.
+
+Ties always fall to trust, then recency, then record id, so the choice is deterministic. Every
+chosen value remembers the record it came from (`master_attributes`).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from cxlens.config import ACCOUNT_ATTRIBUTES, PERSON_ATTRIBUTES, IdentitySettings
+from cxlens.schema.records import Entity
+
+_PERSON_VALUES = {
+    "name": "coalesce(nullif(trim(display_name), ''), "
+    "nullif(trim(coalesce(display_first, '') || ' ' || coalesce(display_last, '')), ''))",
+    "email": "lower(trim(display_email))",
+    "phone": "coalesce(phone_e164, display_phone)",
+    "title": "title",
+    "country": "country",
+}
+_ACCOUNT_VALUES = {
+    "name": "display_name",
+    "domain": "domain",
+    "segment": "segment",
+    "industry": "industry",
+    "employees": "CAST(employees AS VARCHAR)",
+    "owner": "owner",
+    "region": "region",
+    "country": "country",
+}
+
+
+def _long(table: str, values: dict[str, str]) -> str:
+    parts = [
+        f"SELECT m.master_id, t.unique_id, t.system, "
+        f"coalesce(t.updated_at, t.created_at) AS ts, '{attr}' AS attribute, "
+        f"CAST({expr} AS VARCHAR) AS value FROM {table} AS t "
+        f"JOIN _masters AS m USING (unique_id)"
+        for attr, expr in values.items()
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def choose(
+    engine: duckdb.DuckDBPyConnection, entity: Entity, settings: IdentitySettings
+) -> pa.Table:
+    """Golden values with provenance (`master_attributes` rows) for the masters in `_masters`."""
+    table, values, attributes = (
+        ("people", _PERSON_VALUES, PERSON_ATTRIBUTES)
+        if entity is Entity.PERSON
+        else ("companies", _ACCOUNT_VALUES, ACCOUNT_ATTRIBUTES)
+    )
+    engine.register(
+        "_rules",
+        pa.table(
+            {
+                "attribute": list(attributes),
+                "rule": [settings.rule_for(a) for a in attributes],
+            }
+        ),
+    )
+    engine.register(
+        "_trust",
+        pa.table({"system": settings.trust, "trust_rank": list(range(len(settings.trust)))}),
+    )
+    chosen = engine.sql(
+        f"""
+        WITH long AS ({_long(table, values)}),
+        candidates AS (
+            SELECT l.*, r.rule, coalesce(tr.trust_rank, {len(settings.trust)}) AS trust_rank,
+                count(*) OVER (PARTITION BY l.master_id, l.attribute, lower(l.value)) AS freq
+            FROM long AS l JOIN _rules AS r USING (attribute)
+            LEFT JOIN _trust AS tr USING (system)
+            WHERE l.value IS NOT NULL AND trim(l.value) <> ''
+        )
+        SELECT master_id, '{entity.value}' AS entity, attribute, value,
+            unique_id AS record_id, rule
+        FROM candidates
+        QUALIFY row_number() OVER (
+            PARTITION BY master_id, attribute ORDER BY
+                CASE WHEN rule = 'most_common' THEN freq END DESC NULLS LAST,
+                CASE WHEN rule = 'most_complete' THEN length(value) END DESC NULLS LAST,
+                CASE WHEN rule = 'most_recent' THEN ts END DESC NULLS LAST,
+                trust_rank, ts DESC NULLS LAST, system, unique_id) = 1
+        ORDER BY master_id, attribute
+        """
+    ).to_arrow_table()
+    engine.unregister("_rules")
+    engine.unregister("_trust")
+    return chosen
+
+
+def master_rows(
+    engine: duckdb.DuckDBPyConnection, entity: Entity, attributes: pa.Table, now: object
+) -> pa.Table:
+    """`customers` or `accounts` rows from the chosen attributes (plus first seen, account)."""
+    engine.register("_chosen", attributes)
+    if entity is Entity.PERSON:
+        rows = engine.sql(
+            """
+            WITH wide AS (
+                SELECT master_id,
+                    max(value) FILTER (WHERE attribute = 'name') AS name,
+                    max(value) FILTER (WHERE attribute = 'email') AS email,
+                    max(value) FILTER (WHERE attribute = 'phone') AS phone,
+                    max(value) FILTER (WHERE attribute = 'title') AS title,
+                    max(value) FILTER (WHERE attribute = 'country') AS country
+                FROM _chosen GROUP BY master_id
+            ),
+            seen AS (
+                SELECT m.master_id, min(p.created_at) AS first_seen_at,
+                    mode(p.account_master) AS account_id
+                FROM _masters AS m JOIN _people_accounts AS p USING (unique_id)
+                GROUP BY m.master_id
+            )
+            SELECT s.master_id AS customer_id, s.account_id, w.name, w.email, w.phone,
+                w.title, w.country, s.first_seen_at, ?::TIMESTAMP AS updated_at
+            FROM seen AS s LEFT JOIN wide AS w USING (master_id)
+            ORDER BY customer_id
+            """,
+            params=[now],
+        ).to_arrow_table()
+    else:
+        rows = engine.sql(
+            """
+            WITH wide AS (
+                SELECT master_id,
+                    max(value) FILTER (WHERE attribute = 'name') AS name,
+                    max(value) FILTER (WHERE attribute = 'domain') AS domain,
+                    max(value) FILTER (WHERE attribute = 'segment') AS segment,
+                    max(value) FILTER (WHERE attribute = 'industry') AS industry,
+                    max(value) FILTER (WHERE attribute = 'employees') AS employees,
+                    max(value) FILTER (WHERE attribute = 'owner') AS owner,
+                    max(value) FILTER (WHERE attribute = 'region') AS region,
+                    max(value) FILTER (WHERE attribute = 'country') AS country
+                FROM _chosen GROUP BY master_id
+            ),
+            seen AS (
+                SELECT m.master_id, min(c.created_at) AS first_seen_at
+                FROM _masters AS m JOIN companies AS c USING (unique_id)
+                GROUP BY m.master_id
+            )
+            SELECT s.master_id AS account_id, w.name, w.domain, w.segment, w.industry,
+                CAST(w.employees AS BIGINT) AS employees, w.owner, w.region, w.country,
+                s.first_seen_at, ?::TIMESTAMP AS updated_at
+            FROM seen AS s LEFT JOIN wide AS w USING (master_id)
+            ORDER BY account_id
+            """,
+            params=[now],
+        ).to_arrow_table()
+    engine.unregister("_chosen")
+    return rows
