@@ -17,11 +17,11 @@ ALLOWED: dict[str, set[str]] = {
     # The store compiles mappings into its ingest engine's SQL: it reads the mapping language.
     "sources": {"config"},
     "store": {"config", "sources"},
-    "identity": {"store"},
+    "identity": {"config", "store"},
     "ingest": {"config", "identity", "sources", "store"},
     "demo": set(),
-    "workspace": {"config", "ingest", "sources", "store"},
-    "cli": {"workspace", "ingest", "sources", "demo"},
+    "workspace": {"config", "identity", "ingest", "sources", "store"},
+    "cli": {"workspace", "identity", "ingest", "sources", "demo"},
 }
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from cxlens.config import WORKSPACE_FILE, WorkspaceConfig, load_config, parse_config
 from cxlens.errors import ConfigError, UnknownSource
+from cxlens.identity import Identity
 from cxlens.ingest.loader import AfterBatch, LoadReport, Progress, load_source
 from cxlens.store import Store, open_store
 
@@ -56,6 +57,11 @@ class Workspace:
         if self._store is None:
             self._store = open_store(self.config.store, self.root)
         return self._store
+
+    @property
+    def identity(self) -> Identity:
+        """Resolve, review, merge, split, undo and explain master customers and accounts."""
+        return Identity(self.store, self.config.identity)
 
     def close(self) -> None:
         if self._store is not None:

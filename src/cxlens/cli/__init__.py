@@ -1,11 +1,13 @@
 """The `cxlens` command line: thin commands over `cxlens.workspace.Workspace`.
 
 Exit codes: 0 success; 1 other cxlens error; 2 configuration; 3 store; 4 unreadable source;
-5 load refused or failed (the store is unchanged); 130 interrupted.
+5 load refused or failed (the store is unchanged); 6 identity (unknown master, record or
+decision); 130 interrupted.
 """
 
 from __future__ import annotations
 
+from cxlens.cli import identity as _identity  # noqa: F401  (registers its commands)
 from cxlens.cli.app import app
 
 

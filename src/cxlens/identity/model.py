@@ -76,9 +76,6 @@ def _email() -> cl.CustomComparison:
         comparison_levels=[
             _null("email"),
             cll.ExactMatchLevel("email"),
-            cll.ExactMatchLevel("email_stem").configure(
-                tf_adjustment_column="email_stem", label_for_charts="same name part of the mailbox"
-            ),
             cll.JaroWinklerLevel("email_local", 0.95),
             cll.ElseLevel(),
         ],
