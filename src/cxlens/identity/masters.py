@@ -84,11 +84,11 @@ def assign(
         new_id = id_of[label]
         absorbed: dict[str, list[str]] = defaultdict(list)
         for r in rids:
-            old = previous.get(r)
-            if old != new_id:
+            prior = previous.get(r)
+            if prior != new_id:
                 out.changed_masters.add(new_id)
-                if old is not None:
-                    absorbed[old].append(r)
+                if prior is not None:
+                    absorbed[prior].append(r)
         for old, moved in sorted(absorbed.items()):
             if any(out.master_of[r] == old for r in old_members[old]):
                 # The old master lives on with its other records: these were split off.

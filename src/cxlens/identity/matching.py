@@ -106,7 +106,8 @@ def train(
             rule, max_pairs=em_pairs, estimate_without_term_frequencies=True
         )
     model: dict[str, Any] = linker.misc.save_model_to_json()
-    return json.loads(json.dumps(model, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(model, default=str))
+    return plain
 
 
 def score(

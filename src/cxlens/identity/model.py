@@ -15,6 +15,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from cxlens.schema.records import Entity
 
@@ -22,7 +23,7 @@ from cxlens.schema.records import Entity
 logging.getLogger("splink").setLevel(logging.ERROR)
 
 
-def _null(column: str) -> cll.CustomLevel:
+def _null(column: str) -> ComparisonLevelCreator:
     return cll.CustomLevel(f'"{column}_l" IS NULL OR "{column}_r" IS NULL').configure(
         is_null_level=True
     )
@@ -83,7 +84,7 @@ def _email() -> cl.CustomComparison:
 
 
 def _exact(column: str, tf: bool = False) -> cl.CustomComparison:
-    exact = cll.ExactMatchLevel(column)
+    exact: ComparisonLevelCreator = cll.ExactMatchLevel(column)
     if tf:
         exact = exact.configure(tf_adjustment_column=column)
     return cl.CustomComparison(

@@ -114,7 +114,7 @@ def _unresolved(store: Store, engine: duckdb.DuckDBPyConnection) -> int:
     engine.register("_new_ids_in", new)
     engine.execute("CREATE OR REPLACE TABLE _new_ids AS SELECT * FROM _new_ids_in")
     engine.unregister("_new_ids_in")
-    return new.num_rows
+    return int(new.num_rows)
 
 
 def _record_links(
@@ -191,26 +191,14 @@ def _audit_rows(
     decision_of: dict[tuple[str, str], str],
     links: pa.Table,
 ) -> pa.Table:
-    manual = {
-        (a, b)
-        for a, b, m in zip(
-            links["unique_id_l"].to_pylist(),
-            links["unique_id_r"].to_pylist(),
-            links["method"].to_pylist(),
-            strict=True,
-        )
-        if m == "manual"
-    }
+    del links  # the decision behind a change is found through the records it names
     decided_records: dict[str, str] = {}
-    for (a, b), decision in decision_of.items():
-        if (a, b) in manual or (b, a) in manual:
-            decided_records.setdefault(a, decision)
-            decided_records.setdefault(b, decision)
-        else:
-            decided_records.setdefault(a, decision)
+    for (a, b), decided in sorted(decision_of.items(), key=lambda item: item[1]):
+        decided_records[a] = decided
+        decided_records[b] = decided
     rows = []
     for change in assignment.changes:
-        decision = next(
+        decision: str | None = next(
             (decided_records[r] for r in change.record_ids if r in decided_records), None
         )
         rows.append(
