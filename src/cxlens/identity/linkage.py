@@ -212,6 +212,13 @@ def link_entity(
 
     method = np.concatenate(kinds)
     rule_names = np.concatenate(names)
+    # One link per pair (a pair can meet two rules, or a rule and a decision): keep the first.
+    low, high = np.minimum(all_l, all_r), np.maximum(all_l, all_r)
+    all_l, all_r = low, high
+    _, first = np.unique(low * np.int64(n) + high, return_index=True)
+    once = np.zeros(len(all_l), dtype=bool)
+    once[first] = True
+    used &= once
     links = pa.table(
         {
             "unique_id_l": pc.take(ids, pa.array(all_l[used])),
