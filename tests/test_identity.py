@@ -73,9 +73,9 @@ def test_resolve_review_decide_undo_on_the_demo_company(
     precision, recall, f1 = pairwise_f1(
         ws, tmp_path / "truth/people.parquet", "person_id", "person"
     )
-    assert f1 >= 0.95, (precision, recall, f1)
+    assert f1 >= 0.98, (precision, recall, f1)
     _, _, account_f1 = pairwise_f1(ws, tmp_path / "truth/accounts.parquet", "account_id", "account")
-    assert account_f1 >= 0.99
+    assert account_f1 >= 0.98
 
     # Every golden attribute names the record it came from, and that record is in the master.
     orphan = ws.store.scalar(

@@ -63,15 +63,19 @@ ACCOUNT_ATTRIBUTES = (
 
 class IdentitySettings(_Strict):
     match_threshold: float = Field(
-        0.95, gt=0.0, le=1.0, description="Pairs at or above this probability are merged."
+        0.8, gt=0.0, le=1.0, description="Pairs at or above this probability are merged."
     )
     review_threshold: float = Field(
-        0.5, gt=0.0, le=1.0, description="Pairs from here up to match_threshold go to review."
+        0.3, gt=0.0, le=1.0, description="Pairs from here up to match_threshold go to review."
     )
     max_block: int = Field(
         200, ge=2, description="Blocking keys shared by more records than this are skipped."
     )
     seed: int = Field(7, description="Seed of the random sampling that estimates u.")
+    one_account_per_person: bool = Field(
+        True,
+        description="Never merge people whose records belong to two different accounts (B2B).",
+    )
     trust: list[str] = Field(
         default_factory=list,
         description="Source systems, most trusted first (e.g. [salesforce, stripe, hubspot]).",

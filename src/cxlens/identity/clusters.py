@@ -37,9 +37,10 @@ def components(n: int, left: I64, right: I64) -> I64:
 
 
 class _UnionFind:
-    def __init__(self, nodes: list[int]) -> None:
+    def __init__(self, nodes: list[int], groups: list[int]) -> None:
         self.parent = {x: x for x in nodes}
         self.apart: dict[int, set[int]] = {x: set() for x in nodes}
+        self.group = dict(zip(nodes, groups, strict=True))
 
     def find(self, x: int) -> int:
         root = x
@@ -60,9 +61,13 @@ class _UnionFind:
             return True
         if rb in self.apart[ra]:
             return False
+        ga, gb = self.group[ra], self.group[rb]
+        if ga >= 0 and gb >= 0 and ga != gb:
+            return False
         if len(self.apart[ra]) < len(self.apart[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
+        self.group[ra] = max(ga, gb)
         for other in self.apart.pop(rb):
             self.apart[other].discard(rb)
             self.apart[other].add(ra)
@@ -71,22 +76,33 @@ class _UnionFind:
 
 
 def constrained_components(
-    n: int, left: I64, right: I64, strength: F64, apart_left: I64, apart_right: I64
+    n: int,
+    left: I64,
+    right: I64,
+    strength: F64,
+    apart_left: I64,
+    apart_right: I64,
+    groups: I64 | None = None,
 ) -> tuple[I64, npt.NDArray[np.bool_]]:
-    """Components that never join a pair in (`apart_left`, `apart_right`).
+    """Components that never join a pair in (`apart_left`, `apart_right`), nor two nodes of
+    different `groups` (a group < 0 is none; people of two different accounts, say).
 
     Returns the labels and, per link, whether it was used (links skipped because of a
     rejection are reported so the review queue can show them)."""
     labels = components(n, left, right)
     used = np.ones(len(left), dtype=bool)
-    if len(apart_left) == 0:
-        return labels, used
     conflicted = np.unique(labels[apart_left][labels[apart_left] == labels[apart_right]])
+    if groups is not None:
+        grouped = groups >= 0
+        pairs = np.unique(np.stack([labels[grouped], groups[grouped]]), axis=1)
+        several = np.unique(pairs[0][np.concatenate([[False], pairs[0][1:] == pairs[0][:-1]])])
+        conflicted = np.union1d(conflicted, several)
     if len(conflicted) == 0:
         return labels, used
     in_conflict = np.isin(labels, conflicted)
     members = np.flatnonzero(in_conflict)
-    uf = _UnionFind(members.tolist())
+    member_groups = groups[members].tolist() if groups is not None else [-1] * len(members)
+    uf = _UnionFind(members.tolist(), member_groups)
     for a, b in zip(apart_left.tolist(), apart_right.tolist(), strict=True):
         if in_conflict[a] and in_conflict[b]:
             uf.forbid(a, b)

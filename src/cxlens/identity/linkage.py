@@ -24,12 +24,14 @@ from cxlens.schema.records import Entity
 
 @dataclass(frozen=True)
 class LinkageSettings:
-    match_threshold: float = 0.95
-    review_threshold: float = 0.5
+    match_threshold: float = 0.8
+    review_threshold: float = 0.3
     max_block: int = 200
     u_pairs: float = 1e6
     em_pairs: float = 2e5
     seed: int = 7
+    #: A person belongs to one account: never cluster records of two different accounts.
+    one_account_per_person: bool = True
 
 
 #: Deterministic rules per entity: SQL key expressions; records sharing a key are one party.
@@ -207,7 +209,12 @@ def link_entity(
         keep = (al >= 0) & (ar >= 0)
         apart_l, apart_r = al[keep], ar[keep]
     all_l, all_r, all_s = np.concatenate(left), np.concatenate(right), np.concatenate(strength)
-    labels, used = constrained_components(n, all_l, all_r, all_s, apart_l, apart_r)
+    groups = None
+    if spec.entity is Entity.PERSON and settings.one_account_per_person:
+        orgs = engine.sql(f"SELECT org FROM {table} ORDER BY unique_id").to_arrow_table()["org"]
+        codes = pc.dictionary_encode(orgs.combine_chunks()).indices
+        groups = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), np.int64)
+    labels, used = constrained_components(n, all_l, all_r, all_s, apart_l, apart_r, groups)
     timings["clustering"] = time.perf_counter() - t0
 
     method = np.concatenate(kinds)

@@ -78,6 +78,9 @@ def _email() -> cl.CustomComparison:
             _null("email"),
             cll.ExactMatchLevel("email"),
             cll.JaroWinklerLevel("email_local", 0.95),
+            # A work and a personal address differ for the same person all the time; two work
+            # addresses at different domains much less often.
+            cll.CustomLevel("email_is_free_l OR email_is_free_r", "one is a personal address"),
             cll.ElseLevel(),
         ],
     )

@@ -88,6 +88,7 @@ def _linkage_settings(settings: IdentitySettings) -> LinkageSettings:
         review_threshold=settings.review_threshold,
         max_block=settings.max_block,
         seed=settings.seed,
+        one_account_per_person=settings.one_account_per_person,
     )
 
 
