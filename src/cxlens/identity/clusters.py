@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
+#: Links at least this strong are analysts' decisions: they join even two accounts' people.
+FORCED = 3.0
 F64 = npt.NDArray[np.float64]
 
 
@@ -40,7 +42,10 @@ class _UnionFind:
     def __init__(self, nodes: list[int], groups: list[int]) -> None:
         self.parent = {x: x for x in nodes}
         self.apart: dict[int, set[int]] = {x: set() for x in nodes}
-        self.group = dict(zip(nodes, groups, strict=True))
+        # The accounts a cluster's records belong to; more than one only after a forced merge.
+        self.group: dict[int, frozenset[int]] = {
+            x: frozenset([g]) if g >= 0 else frozenset() for x, g in zip(nodes, groups, strict=True)
+        }
 
     def find(self, x: int) -> int:
         root = x
@@ -55,19 +60,19 @@ class _UnionFind:
         self.apart[ra].add(rb)
         self.apart[rb].add(ra)
 
-    def union(self, a: int, b: int) -> bool:
+    def union(self, a: int, b: int, forced: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         if rb in self.apart[ra]:
             return False
         ga, gb = self.group[ra], self.group[rb]
-        if ga >= 0 and gb >= 0 and ga != gb:
+        if not forced and ga and gb and not (ga <= gb or gb <= ga):
             return False
         if len(self.apart[ra]) < len(self.apart[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.group[ra] = max(ga, gb)
+        self.group[ra] = ga | gb
         for other in self.apart.pop(rb):
             self.apart[other].discard(rb)
             self.apart[other].add(ra)
@@ -107,9 +112,12 @@ def constrained_components(
         if in_conflict[a] and in_conflict[b]:
             uf.forbid(a, b)
     edge_ids = np.flatnonzero(in_conflict[left])
-    order = edge_ids[np.argsort(-strength[edge_ids], kind="stable")]
+    # Strongest first; ties by position, so the same links always give the same clusters.
+    order = edge_ids[
+        np.lexsort((right[edge_ids], left[edge_ids], -np.round(strength[edge_ids], 6)))
+    ]
     for e in order.tolist():
-        used[e] = uf.union(int(left[e]), int(right[e]))
+        used[e] = uf.union(int(left[e]), int(right[e]), forced=bool(strength[e] >= FORCED))
     rebuilt = labels.copy()
     roots = np.array([uf.find(m) for m in members.tolist()], dtype=np.int64)
     # Relabel each rebuilt group by its smallest member so labels stay canonical.

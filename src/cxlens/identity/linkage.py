@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxlens.identity.clusters import I64, constrained_components
+from cxlens.identity.clusters import FORCED, I64, constrained_components
 from cxlens.identity.matching import candidate_pairs, score, train
 from cxlens.identity.model import ModelSpec
 from cxlens.schema.records import Entity
@@ -197,7 +197,7 @@ def link_entity(
         keep = (ml >= 0) & (mr >= 0)
         left.append(ml[keep])
         right.append(mr[keep])
-        strength.append(np.full(int(keep.sum()), 3.0))
+        strength.append(np.full(int(keep.sum()), FORCED))
         kinds.append(np.full(int(keep.sum()), "manual", dtype=object))
         names.append(np.full(int(keep.sum()), None, dtype=object))
     apart_l = apart_r = np.zeros(0, dtype=np.int64)
