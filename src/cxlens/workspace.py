@@ -95,6 +95,15 @@ class Workspace:
         self.config = parse_config(raw, str(self.root / WORKSPACE_FILE))
         (self.root / WORKSPACE_FILE).write_text(_dump(raw), encoding="utf-8")
 
+    def configure(self, section: str, values: Mapping[str, Any]) -> None:
+        """Validate and save settings of one section (`identity`, `ingest`) to `cxlens.yaml`."""
+        if section in ("sources", "store"):
+            raise ConfigError(f"use add_source or edit {WORKSPACE_FILE} to change `{section}`")
+        raw = self._raw_config()
+        raw[section] = {**dict(raw.get(section) or {}), **dict(values)}
+        self.config = parse_config(raw, str(self.root / WORKSPACE_FILE))
+        (self.root / WORKSPACE_FILE).write_text(_dump(raw), encoding="utf-8")
+
     def source_names(self) -> list[str]:
         return list(self.config.sources)
 

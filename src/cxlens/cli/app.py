@@ -7,6 +7,7 @@ import functools
 import json
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -285,8 +286,8 @@ def demo(
     ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Generate the demo company into a workspace, load it, and summarise it."""
-    from cxlens.demo import demo_sources, generate_demo
+    """Generate the demo company into a workspace, load it, resolve identities, summarise."""
+    from cxlens.demo import demo_identity, demo_sources, generate_demo
 
     started = time.perf_counter()
     root = workspace.resolve()
@@ -295,14 +296,18 @@ def demo(
         manifest = generate_demo(root, customers=customers, seed=seed)
     for name, settings in demo_sources().items():
         ws.add_source(name, settings, replace=True)
+    ws.configure("identity", demo_identity())
     with ws:
         reports = _run_ingest(ws, None, quiet=as_json)
+        with err.status("resolving identities: records → master customers and accounts"):
+            identity = ws.identity.resolve()
         info = ws.status()
     elapsed = time.perf_counter() - started
     if as_json:
         _json(
             {
                 "loads": [r.to_dict() for r in reports],
+                "identity": asdict(identity),
                 "status": info,
                 "seconds": elapsed,
                 "truth": str(root / "truth"),
@@ -311,6 +316,13 @@ def demo(
         return
     _print_reports(reports)
     _print_status(info)
+    people, accounts = identity.entities["person"], identity.entities["account"]
+    out.print(
+        f"identity: {people.records:,} person records → {people.masters:,} master customers, "
+        f"{accounts.records:,} account records → {accounts.masters:,} master accounts "
+        f"({identity.seconds:.0f} s); {people.review + accounts.review:,} pairs to review",
+        highlight=False,
+    )
     out.print(
         f"demo company ({manifest.customers:,} accounts, seed {seed}) loaded in "
         f"{elapsed:.0f} s; ground truth in {root / 'truth'}",

@@ -6,7 +6,7 @@
 
 from cxlens.demo.clock import REFERENCE_DATE
 from cxlens.demo.generate import MAX_CUSTOMERS, DemoManifest, generate_demo
-from cxlens.demo.layout import SOURCE_FILES, SourceFile, demo_sources
+from cxlens.demo.layout import SOURCE_FILES, SourceFile, demo_identity, demo_sources
 
 __all__ = [
     "MAX_CUSTOMERS",
@@ -14,6 +14,7 @@ __all__ = [
     "SOURCE_FILES",
     "DemoManifest",
     "SourceFile",
+    "demo_identity",
     "demo_sources",
     "generate_demo",
 ]

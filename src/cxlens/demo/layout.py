@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -277,3 +278,14 @@ BY_FILE = {s.file: s for s in SOURCE_FILES}
 def demo_sources() -> dict[str, dict[str, str]]:
     """The `sources:` block of a workspace file (cxlens.yaml) for the demo company's files."""
     return {s.preset: {"preset": s.preset, "path": f"data/{s.file}"} for s in SOURCE_FILES}
+
+
+def demo_identity() -> dict[str, Any]:
+    """Identity settings for the demo workspace: which systems the company trusts most."""
+    return {
+        "trust": [
+            "salesforce", "stripe", "hubspot", "zendesk", "shopify", "survey", "product",
+            "deliveries", "community", "social",
+        ],
+        "survivorship": {"name": "most_complete", "phone": "most_recent"},
+    }  # fmt: skip
