@@ -23,7 +23,6 @@ from cxlens.identity.adhoc import (
     UnknownField,
     UnsupportedFormat,
     UnsupportedOutput,
-    _strongest_chains,
     dedupe_file,
     detect_entity,
     guess_mapping,
@@ -31,6 +30,7 @@ from cxlens.identity.adhoc import (
     preset_model,
     read_input,
 )
+from cxlens.identity.adhoc.link import _strongest_chains
 from cxlens.identity.model import SPECS
 from cxlens.schema.records import Entity
 
