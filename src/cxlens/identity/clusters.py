@@ -97,7 +97,7 @@ def constrained_components(
     labels = components(n, left, right)
     used = np.ones(len(left), dtype=bool)
     conflicted = np.unique(labels[apart_left][labels[apart_left] == labels[apart_right]])
-    if groups is not None:
+    if groups is not None and bool((groups >= 0).any()):
         grouped = groups >= 0
         pairs = np.unique(np.stack([labels[grouped], groups[grouped]]), axis=1)
         several = np.unique(pairs[0][np.concatenate([[False], pairs[0][1:] == pairs[0][:-1]])])

@@ -124,6 +124,9 @@ def link_entity(
     t0 = time.perf_counter()
     if model is None and not rescore:
         raise ValueError("rescore=False needs the model of an earlier run")
+    if n < 2:
+        rescore = False  # nothing to compare, nothing to learn
+        model = model or {}
     if model is None:
         model = train(
             engine,

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import SplinkException
 
 from cxlens.identity.model import ModelSpec
 
@@ -56,16 +57,18 @@ def candidate_pairs(
     described = engine.sql(f"DESCRIBE {table}").fetchall()
     list_columns = {row[0] for row in described if str(row[1]).endswith("[]")}
     selects = []
-    for i, cols in enumerate(spec.block_keys):
-        key, present = _key_expr(cols, list_columns)
+    for i, block in enumerate(spec.block_keys):
+        key, present = _key_expr(block.columns, list_columns)
+        cap = min(max_block, block.max_block or max_block)
         selects.append(
-            f"SELECT unique_id, det_id, '{i}:' || {key} AS k FROM {table} WHERE {present}"
+            f"SELECT unique_id, det_id, '{i}:' || {key} AS k, {int(cap)} AS cap "
+            f"FROM {table} WHERE {present}"
         )
     engine.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS {' UNION ALL '.join(selects)}")
     engine.execute(
-        "CREATE OR REPLACE TEMP TABLE _keys_kept AS SELECT k.* FROM _keys AS k "
-        f"JOIN (SELECT k FROM _keys GROUP BY k HAVING count(*) BETWEEN 2 AND {int(max_block)}) "
-        "USING (k)"
+        "CREATE OR REPLACE TEMP TABLE _keys_kept AS SELECT k.unique_id, k.det_id, k.k "
+        "FROM _keys AS k JOIN (SELECT k FROM _keys GROUP BY k "
+        "HAVING count(*) >= 2 AND count(*) <= any_value(cap)) USING (k)"
     )
     involve = ""
     if only_ids is not None:
@@ -97,16 +100,29 @@ def train(
     """Unsupervised training; returns the model as Splink's JSON settings."""
     api = DuckDBAPI(connection=engine)
     linker = Linker(api.register(table), spec.settings(), log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        list(spec.prior_rules), recall=0.8
-    )
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            list(spec.prior_rules), recall=0.8
+        )
+    except ZeroDivisionError:
+        pass  # no pair meets the rules: keep Splink's default prior
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     for rule in spec.training_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=em_pairs, estimate_without_term_frequencies=True
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=em_pairs, estimate_without_term_frequencies=True
+            )
+        except SplinkException:
+            continue  # this rule blocks no pair here; the others still train the model
     model: dict[str, Any] = linker.misc.save_model_to_json()
     plain: dict[str, Any] = json.loads(json.dumps(model, default=str))
+    # Random sampling never meets some agreements at all (two random records with the same
+    # phone); Splink drops their u from the saved model and would score them with a default
+    # far too high. Their u is below one in the pairs sampled: say so.
+    for comparison in plain["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("u_probability") is None:
+                level["u_probability"] = 1.0 / u_pairs
     return plain
 
 

@@ -139,6 +139,15 @@ def _company_name() -> cl.CustomComparison:
 
 
 @dataclass(frozen=True)
+class BlockKey:
+    """Columns whose equality proposes a candidate pair (list columns are exploded); keys
+    shared by more than `max_block` records (or the workspace's limit) are skipped."""
+
+    columns: tuple[str, ...]
+    max_block: int | None = None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """What a model compares and how it is trained."""
 
@@ -146,8 +155,8 @@ class ModelSpec:
     comparisons: tuple[Any, ...]
     training_rules: tuple[Any, ...]
     prior_rules: tuple[str, ...]
-    #: Columns whose equality proposes a candidate pair (list columns are exploded).
-    block_keys: tuple[tuple[str, ...], ...]
+    #: Keys whose equality proposes a candidate pair.
+    block_keys: tuple[BlockKey, ...]
 
     def settings(self) -> SettingsCreator:
         return SettingsCreator(
@@ -178,13 +187,14 @@ PEOPLE = ModelSpec(
     ),
     prior_rules=("l.email = r.email", "l.phone_tail = r.phone_tail AND l.last_name = r.last_name"),
     block_keys=(
-        ("email",),
-        ("phone_tail",),
-        ("email_stem",),
-        ("last_name", "first_forms"),
-        ("first_name", "org"),
-        ("last_name", "org"),
-        ("last_name", "city"),
+        BlockKey(("email",)),
+        BlockKey(("phone_tail",)),
+        # A name alone is a weak key: common names ("john|smith") are skipped early.
+        BlockKey(("last_name", "first_forms"), max_block=20),
+        BlockKey(("last_name", "company")),
+        BlockKey(("first_forms", "company")),
+        BlockKey(("first_name", "org")),
+        BlockKey(("last_name", "org")),
     ),
 )
 
@@ -200,7 +210,12 @@ COMPANIES = ModelSpec(
     ),
     training_rules=(block_on("domain"), block_on("company"), block_on("phone_tail")),
     prior_rules=("l.domain = r.domain", "l.company = r.company AND l.city = r.city"),
-    block_keys=(("domain",), ("company",), ("phone_tail",), ("city", "postal_code")),
+    block_keys=(
+        BlockKey(("domain",)),
+        BlockKey(("company",)),
+        BlockKey(("phone_tail",)),
+        BlockKey(("city", "postal_code")),
+    ),
 )
 
 SPECS = {Entity.PERSON: PEOPLE, Entity.ACCOUNT: COMPANIES}
