@@ -40,15 +40,14 @@ _ACCOUNT_VALUES = {
 }
 
 
-def _long(table: str, values: dict[str, str]) -> str:
-    parts = [
-        f"SELECT m.master_id, t.unique_id, t.system, "
-        f"coalesce(t.updated_at, t.created_at) AS ts, '{attr}' AS attribute, "
-        f"CAST({expr} AS VARCHAR) AS value FROM {table} AS t "
-        f"JOIN _masters AS m USING (unique_id)"
-        for attr, expr in values.items()
-    ]
-    return " UNION ALL ".join(parts)
+def _wide(table: str, values: dict[str, str]) -> str:
+    """One row per record with its candidate values as columns (a single scan)."""
+    columns = ", ".join(f"CAST({expr} AS VARCHAR) AS {attr}" for attr, expr in values.items())
+    return (
+        f"SELECT m.master_id, t.unique_id, t.system, coalesce(t.updated_at, t.created_at) AS ts, "
+        f"count(*) OVER (PARTITION BY m.master_id) AS records, {columns} "
+        f"FROM {table} AS t JOIN _masters AS m USING (unique_id)"
+    )
 
 
 def choose(
@@ -73,25 +72,39 @@ def choose(
         "_trust",
         pa.table({"system": settings.trust, "trust_rank": list(range(len(settings.trust)))}),
     )
+    names = ", ".join(values)
     chosen = engine.sql(
         f"""
-        WITH long AS ({_long(table, values)}),
-        candidates AS (
-            SELECT l.*, r.rule, coalesce(tr.trust_rank, {len(settings.trust)}) AS trust_rank,
-                count(*) OVER (PARTITION BY l.master_id, l.attribute, lower(l.value)) AS freq
-            FROM long AS l JOIN _rules AS r USING (attribute)
-            LEFT JOIN _trust AS tr USING (system)
-            WHERE l.value IS NOT NULL AND trim(l.value) <> ''
+        WITH wide AS ({_wide(table, values)}),
+        long AS (
+            UNPIVOT wide ON {names} INTO NAME attribute VALUE value
+        ),
+        present AS (
+            SELECT l.*, r.rule FROM long AS l JOIN _rules AS r USING (attribute)
+            WHERE trim(l.value) <> ''
+        ),
+        -- A master of one record needs no ranking: most masters, on a first run.
+        single AS (
+            SELECT master_id, attribute, value, unique_id, rule FROM present WHERE records = 1
+        ),
+        several AS (
+            SELECT p.*, coalesce(tr.trust_rank, {len(settings.trust)}) AS trust_rank,
+                count(*) OVER (PARTITION BY p.master_id, p.attribute, lower(p.value)) AS freq
+            FROM present AS p LEFT JOIN _trust AS tr USING (system)
+            WHERE p.records > 1
+        ),
+        ranked AS (
+            SELECT master_id, attribute, value, unique_id, rule FROM several
+            QUALIFY row_number() OVER (
+                PARTITION BY master_id, attribute ORDER BY
+                    CASE WHEN rule = 'most_common' THEN freq END DESC NULLS LAST,
+                    CASE WHEN rule = 'most_complete' THEN length(value) END DESC NULLS LAST,
+                    CASE WHEN rule = 'most_recent' THEN ts END DESC NULLS LAST,
+                    trust_rank, ts DESC NULLS LAST, system, unique_id) = 1
         )
         SELECT master_id, '{entity.value}' AS entity, attribute, value,
             unique_id AS record_id, rule
-        FROM candidates
-        QUALIFY row_number() OVER (
-            PARTITION BY master_id, attribute ORDER BY
-                CASE WHEN rule = 'most_common' THEN freq END DESC NULLS LAST,
-                CASE WHEN rule = 'most_complete' THEN length(value) END DESC NULLS LAST,
-                CASE WHEN rule = 'most_recent' THEN ts END DESC NULLS LAST,
-                trust_rank, ts DESC NULLS LAST, system, unique_id) = 1
+        FROM (SELECT * FROM single UNION ALL SELECT * FROM ranked)
         ORDER BY master_id, attribute
         """
     ).to_arrow_table()

@@ -15,6 +15,7 @@ is written in one transaction. The identity engine is an embedded DuckDB whateve
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import time
 import uuid
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxlens.config import IdentitySettings
 from cxlens.identity.decisions import constraints
@@ -98,11 +100,14 @@ def _load_records(store: Store, engine: duckdb.DuckDBPyConnection) -> None:
     engine.unregister("_records_in")
 
 
-def _previous_masters(store: Store, entity: Entity) -> dict[str, str]:
+def _previous_masters(store: Store, entity: Entity, ids: pa.Array) -> pa.Array:
+    """Each record's master before this run, aligned with `ids` (None for a new record)."""
     table = store.query(
         "SELECT record_id, master_id FROM record_links WHERE entity = ?", [entity.value]
     )
-    return dict(zip(table["record_id"].to_pylist(), table["master_id"].to_pylist(), strict=True))
+    at = pc.index_in(ids, value_set=table["record_id"].combine_chunks())
+    previous: pa.Array = pc.take(table["master_id"].combine_chunks(), at)
+    return previous
 
 
 def _unresolved(store: Store, engine: duckdb.DuckDBPyConnection) -> int:
@@ -121,10 +126,9 @@ def _unresolved(store: Store, engine: duckdb.DuckDBPyConnection) -> int:
 def _record_links(
     engine: duckdb.DuckDBPyConnection, linkage: Linkage, assignment: Assignment, now: dt.datetime
 ) -> pa.Table:
-    ids = linkage.ids.to_pylist()
     engine.register(
         "_assigned",
-        pa.table({"record_id": ids, "master_id": [assignment.master_of[r] for r in ids]}),
+        pa.table({"record_id": assignment.record_ids, "master_id": assignment.master_ids}),
     )
     engine.register("_links", linkage.links)
     table = engine.sql(
@@ -198,13 +202,13 @@ def _audit_rows(
         decided_records[a] = decided
         decided_records[b] = decided
     rows = []
-    for change in assignment.changes:
+    for number, change in enumerate(assignment.changes):
         decision: str | None = next(
             (decided_records[r] for r in change.record_ids if r in decided_records), None
         )
         rows.append(
             {
-                "audit_id": "aud_" + uuid.uuid4().hex[:16],
+                "audit_id": f"aud_{run_id[4:]}_{entity.value[0]}{number}",
                 "changed_at": now,
                 "run_id": run_id,
                 "decision_id": decision,
@@ -232,6 +236,24 @@ def resolve(
     engine: duckdb.DuckDBPyConnection | None = None,
 ) -> ResolveReport:
     """Resolve identities in `store`; see the module docstring for the modes."""
+    # A run builds millions of short-lived objects and no reference cycles: without the cyclic
+    # collector rescanning them, a million records resolve markedly faster.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _resolve(store, settings, mode=mode, engine=engine)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _resolve(
+    store: Store,
+    settings: IdentitySettings,
+    *,
+    mode: Mode,
+    engine: duckdb.DuckDBPyConnection | None,
+) -> ResolveReport:
     started = time.perf_counter()
     run_id = "idr_" + _now().strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
     started_at = _now()
@@ -282,8 +304,10 @@ def resolve(
         for step, seconds in linkage.timings.items():
             timings[f"{entity.value}.{step}"] = seconds
         t0 = time.perf_counter()
-        previous = _previous_masters(store, entity)
+        previous = _previous_masters(store, entity, linkage.ids)
         assignment = assign(entity, linkage.ids.to_pylist(), linkage.labels, previous)
+        timings[f"{entity.value}.ids"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         record_links = _record_links(engine, linkage, assignment, now)
         masters_name = "_account_masters" if entity is Entity.ACCOUNT else "_masters"
         _masters_table(engine, record_links, masters_name)
@@ -293,6 +317,8 @@ def resolve(
             _people_accounts(engine)
         attributes = choose(engine, entity, settings)
         masters = master_rows(engine, entity, attributes, now)
+        timings[f"{entity.value}.golden"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         audit = _audit_rows(entity, assignment, run_id, now, decided.decision_of, linkage.links)
         links = _with_columns(linkage.links, {"entity": entity.value, "run_id": run_id})
         links = links.rename_columns(
@@ -320,7 +346,7 @@ def resolve(
                 for c in review.column_names
             ]  # fmt: skip
         )
-        timings[f"{entity.value}.masters"] = time.perf_counter() - t0
+        timings[f"{entity.value}.audit"] = time.perf_counter() - t0
         methods = links["method"].to_numpy(zero_copy_only=False)
         report.entities[entity.value] = EntityReport(
             records=len(linkage.ids),
