@@ -113,63 +113,41 @@ def choose(
     return chosen
 
 
+def _pivot(attributes: tuple[str, ...]) -> str:
+    picks = ", ".join(f"max(value) FILTER (WHERE attribute = '{a}') AS {a}" for a in attributes)
+    return f"SELECT master_id, {picks} FROM _chosen GROUP BY master_id"
+
+
 def master_rows(
     engine: duckdb.DuckDBPyConnection, entity: Entity, attributes: pa.Table, now: object
 ) -> pa.Table:
     """`customers` or `accounts` rows from the chosen attributes (plus first seen, account)."""
     engine.register("_chosen", attributes)
     if entity is Entity.PERSON:
-        rows = engine.sql(
-            """
-            WITH wide AS (
-                SELECT master_id,
-                    max(value) FILTER (WHERE attribute = 'name') AS name,
-                    max(value) FILTER (WHERE attribute = 'email') AS email,
-                    max(value) FILTER (WHERE attribute = 'phone') AS phone,
-                    max(value) FILTER (WHERE attribute = 'title') AS title,
-                    max(value) FILTER (WHERE attribute = 'country') AS country
-                FROM _chosen GROUP BY master_id
-            ),
-            seen AS (
-                SELECT m.master_id, min(p.created_at) AS first_seen_at,
-                    mode(p.account_master) AS account_id
-                FROM _masters AS m JOIN _people_accounts AS p USING (unique_id)
-                GROUP BY m.master_id
-            )
-            SELECT s.master_id AS customer_id, s.account_id, w.name, w.email, w.phone,
-                w.title, w.country, s.first_seen_at, ?::TIMESTAMP AS updated_at
-            FROM seen AS s LEFT JOIN wide AS w USING (master_id)
-            ORDER BY customer_id
-            """,
-            params=[now],
-        ).to_arrow_table()
+        seen = (
+            "SELECT m.master_id, min(p.created_at) AS first_seen_at, "
+            "mode(p.account_master) AS account_id "
+            "FROM _masters AS m JOIN _people_accounts AS p USING (unique_id) GROUP BY m.master_id"
+        )
+        select = (
+            "s.master_id AS customer_id, s.account_id, w.name, w.email, w.phone, w.title, w.country"
+        )
+        wide, key = _pivot(PERSON_ATTRIBUTES), "customer_id"
     else:
-        rows = engine.sql(
-            """
-            WITH wide AS (
-                SELECT master_id,
-                    max(value) FILTER (WHERE attribute = 'name') AS name,
-                    max(value) FILTER (WHERE attribute = 'domain') AS domain,
-                    max(value) FILTER (WHERE attribute = 'segment') AS segment,
-                    max(value) FILTER (WHERE attribute = 'industry') AS industry,
-                    max(value) FILTER (WHERE attribute = 'employees') AS employees,
-                    max(value) FILTER (WHERE attribute = 'owner') AS owner,
-                    max(value) FILTER (WHERE attribute = 'region') AS region,
-                    max(value) FILTER (WHERE attribute = 'country') AS country
-                FROM _chosen GROUP BY master_id
-            ),
-            seen AS (
-                SELECT m.master_id, min(c.created_at) AS first_seen_at
-                FROM _masters AS m JOIN companies AS c USING (unique_id)
-                GROUP BY m.master_id
-            )
-            SELECT s.master_id AS account_id, w.name, w.domain, w.segment, w.industry,
-                CAST(w.employees AS BIGINT) AS employees, w.owner, w.region, w.country,
-                s.first_seen_at, ?::TIMESTAMP AS updated_at
-            FROM seen AS s LEFT JOIN wide AS w USING (master_id)
-            ORDER BY account_id
-            """,
-            params=[now],
-        ).to_arrow_table()
+        seen = (
+            "SELECT m.master_id, min(c.created_at) AS first_seen_at "
+            "FROM _masters AS m JOIN companies AS c USING (unique_id) GROUP BY m.master_id"
+        )
+        select = (
+            "s.master_id AS account_id, w.name, w.domain, w.segment, w.industry, "
+            "CAST(w.employees AS BIGINT) AS employees, w.owner, w.region, w.country"
+        )
+        wide, key = _pivot(ACCOUNT_ATTRIBUTES), "account_id"
+    rows = engine.sql(
+        f"WITH wide AS ({wide}), seen AS ({seen}) "
+        f"SELECT {select}, s.first_seen_at, ?::TIMESTAMP AS updated_at "
+        f"FROM seen AS s LEFT JOIN wide AS w USING (master_id) ORDER BY {key}",
+        params=[now],
+    ).to_arrow_table()
     engine.unregister("_chosen")
     return rows

@@ -222,6 +222,12 @@ def _audit_rows(
     return pa.Table.from_pylist(rows, schema=arrow_schema(IDENTITY_AUDIT))
 
 
+def _as_record_pairs(pairs: pa.Table) -> pa.Table:
+    """The engine's unique_id_l / unique_id_r as the store's record_id_l / record_id_r."""
+    names = {"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}
+    return pairs.rename_columns([names.get(c, c) for c in pairs.column_names])
+
+
 def _with_columns(data: pa.Table, extra: dict[str, Any]) -> pa.Table:
     for name, value in extra.items():
         data = data.append_column(name, pa.array([value] * data.num_rows, pa.string()))
@@ -321,12 +327,7 @@ def _resolve(
         t0 = time.perf_counter()
         audit = _audit_rows(entity, assignment, run_id, now, decided.decision_of, linkage.links)
         links = _with_columns(linkage.links, {"entity": entity.value, "run_id": run_id})
-        links = links.rename_columns(
-            [
-                "record_id_l" if c == "unique_id_l" else "record_id_r" if c == "unique_id_r" else c
-                for c in links.column_names
-            ]  # fmt: skip
-        )
+        links = _as_record_pairs(links)
         decided_pairs = set(decided.decision_of)
         review = linkage.review
         if decided_pairs and review.num_rows:
@@ -340,12 +341,7 @@ def _resolve(
             ]
             review = review.filter(pa.array(keep))
         review = _with_columns(review, {"entity": entity.value, "run_id": run_id})
-        review = review.rename_columns(
-            [
-                "record_id_l" if c == "unique_id_l" else "record_id_r" if c == "unique_id_r" else c
-                for c in review.column_names
-            ]  # fmt: skip
-        )
+        review = _as_record_pairs(review)
         timings[f"{entity.value}.audit"] = time.perf_counter() - t0
         methods = links["method"].to_numpy(zero_copy_only=False)
         report.entities[entity.value] = EntityReport(

@@ -79,20 +79,20 @@ class Identity:
         return resolve(self.store, self.settings, mode="decision")
 
     def accept(self, record_l: str, record_r: str, *, actor: str, reason: str | None) -> str:
-        entity = self._entity_of_records(record_l, record_r)
-        with self.store.transaction():
-            decision = record_decision(
-                self.store, DecisionKind.ACCEPT, entity, actor=actor, reason=reason,
-                record_id_l=record_l, record_id_r=record_r,
-            )  # fmt: skip
-        self._apply()
-        return decision
+        """These two records are the same party: join them, now and in every later run."""
+        return self._decide_pair(DecisionKind.ACCEPT, record_l, record_r, actor, reason)
 
     def reject(self, record_l: str, record_r: str, *, actor: str, reason: str | None) -> str:
+        """These two records are not the same party: keep them apart in every later run."""
+        return self._decide_pair(DecisionKind.REJECT, record_l, record_r, actor, reason)
+
+    def _decide_pair(
+        self, kind: DecisionKind, record_l: str, record_r: str, actor: str, reason: str | None
+    ) -> str:
         entity = self._entity_of_records(record_l, record_r)
         with self.store.transaction():
             decision = record_decision(
-                self.store, DecisionKind.REJECT, entity, actor=actor, reason=reason,
+                self.store, kind, entity, actor=actor, reason=reason,
                 record_id_l=record_l, record_id_r=record_r,
             )  # fmt: skip
         self._apply()
