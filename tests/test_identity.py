@@ -111,12 +111,22 @@ def test_resolve_review_decide_undo_on_the_demo_company(
     )
     assert "match with probability" in link.sentence
 
+    # The review queue: uncertain pairs with both records, most likely first.
+    queue = ws.identity.review_queue(limit=500)
+    queued = ws.store.count("identity_review")
+    assert queue and queued >= len(queue)
+    probabilities = [p["probability"] for p in queue]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0.3 <= p < 0.8 for p in probabilities)
+
     # Split one record out; it gets a master of its own and stays out after a full run.
     records = [r["record_id"] for r in explanation.records]
     moved = records[-1]
     decision = ws.identity.split(big, [moved], actor="ana", reason="different person")
     owner = ws.store.scalar("SELECT master_id FROM record_links WHERE record_id = ?", [moved])
     assert owner != big
+    # A decision scores nothing, and must not empty the queue.
+    assert ws.store.count("identity_review") >= queued - 10
     assert (
         ws.store.scalar("SELECT master_id FROM record_links WHERE record_id = ?", [records[0]])
         == big

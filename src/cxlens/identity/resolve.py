@@ -222,6 +222,29 @@ def _audit_rows(
     return pa.Table.from_pylist(rows, schema=arrow_schema(IDENTITY_AUDIT))
 
 
+def _pending_review(
+    linkage: Linkage, prior: pa.Table | None, decided: set[tuple[str, str]]
+) -> pa.Table:
+    """Uncertain pairs still apart and undecided: this run's, plus earlier runs' (incremental
+    and decision runs score little or nothing, and must not empty the queue)."""
+    review = linkage.review
+    if prior is not None and prior.num_rows:
+        review = pa.concat_tables([review, prior.cast(review.schema)])
+    if not review.num_rows:
+        return review
+    cluster = dict(zip(linkage.ids.to_pylist(), linkage.labels.tolist(), strict=True))
+    seen: set[tuple[str, str]] = set()
+    keep = []
+    for a, b in zip(
+        review["unique_id_l"].to_pylist(), review["unique_id_r"].to_pylist(), strict=True
+    ):
+        pair = (a, b)
+        apart = a in cluster and b in cluster and cluster[a] != cluster[b]
+        keep.append(apart and pair not in decided and pair not in seen)
+        seen.add(pair)
+    return review.filter(pa.array(keep))
+
+
 def _as_record_pairs(pairs: pa.Table) -> pa.Table:
     """The engine's unique_id_l / unique_id_r as the store's record_id_l / record_id_r."""
     names = {"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}
@@ -328,18 +351,14 @@ def _resolve(
         audit = _audit_rows(entity, assignment, run_id, now, decided.decision_of, linkage.links)
         links = _with_columns(linkage.links, {"entity": entity.value, "run_id": run_id})
         links = _as_record_pairs(links)
-        decided_pairs = set(decided.decision_of)
-        review = linkage.review
-        if decided_pairs and review.num_rows:
-            keep = [
-                (a, b) not in decided_pairs
-                for a, b in zip(
-                    review["unique_id_l"].to_pylist(),
-                    review["unique_id_r"].to_pylist(),
-                    strict=True,
-                )
-            ]
-            review = review.filter(pa.array(keep))
+        prior_review = None
+        if mode != "full":
+            prior_review = store.query(
+                "SELECT record_id_l AS unique_id_l, record_id_r AS unique_id_r, probability "
+                "FROM identity_review WHERE entity = ?",
+                [entity.value],
+            )
+        review = _pending_review(linkage, prior_review, set(decided.decision_of))
         review = _with_columns(review, {"entity": entity.value, "run_id": run_id})
         review = _as_record_pairs(review)
         timings[f"{entity.value}.audit"] = time.perf_counter() - t0
