@@ -194,32 +194,32 @@ def _audit_rows(
     run_id: str,
     now: dt.datetime,
     decision_of: dict[tuple[str, str], str],
-    links: pa.Table,
 ) -> pa.Table:
-    del links  # the decision behind a change is found through the records it names
+    """One audit row per merge or split; the decision behind it is found through its records."""
     decided_records: dict[str, str] = {}
     for (a, b), decided in sorted(decision_of.items(), key=lambda item: item[1]):
         decided_records[a] = decided
         decided_records[b] = decided
-    rows = []
-    for number, change in enumerate(assignment.changes):
-        decision: str | None = next(
-            (decided_records[r] for r in change.record_ids if r in decided_records), None
-        )
-        rows.append(
-            {
-                "audit_id": f"aud_{run_id[4:]}_{entity.value[0]}{number}",
-                "changed_at": now,
-                "run_id": run_id,
-                "decision_id": decision,
-                "action": change.action,
-                "entity": entity.value,
-                "master_id": change.master_id,
-                "other_master_id": change.other_master_id,
-                "record_ids": json.dumps(change.record_ids),
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=arrow_schema(IDENTITY_AUDIT))
+    changes = assignment.changes
+    decisions: list[str | None] = [None] * len(changes)
+    if decided_records:
+        decisions = [
+            next((decided_records[r] for r in c.record_ids if r in decided_records), None)
+            for c in changes
+        ]
+    prefix = f"aud_{run_id[4:]}_{entity.value[0]}"
+    columns = {
+        "audit_id": [f"{prefix}{i}" for i in range(len(changes))],
+        "changed_at": [now] * len(changes),
+        "run_id": [run_id] * len(changes),
+        "decision_id": decisions,
+        "action": [c.action for c in changes],
+        "entity": [entity.value] * len(changes),
+        "master_id": [c.master_id for c in changes],
+        "other_master_id": [c.other_master_id for c in changes],
+        "record_ids": [json.dumps(c.record_ids) for c in changes],
+    }
+    return pa.Table.from_pydict(columns, schema=arrow_schema(IDENTITY_AUDIT))
 
 
 def _pending_review(
@@ -348,7 +348,7 @@ def _resolve(
         masters = master_rows(engine, entity, attributes, now)
         timings[f"{entity.value}.golden"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        audit = _audit_rows(entity, assignment, run_id, now, decided.decision_of, linkage.links)
+        audit = _audit_rows(entity, assignment, run_id, now, decided.decision_of)
         links = _with_columns(linkage.links, {"entity": entity.value, "run_id": run_id})
         links = _as_record_pairs(links)
         prior_review = None
