@@ -105,7 +105,6 @@ def choose(
         SELECT master_id, '{entity.value}' AS entity, attribute, value,
             unique_id AS record_id, rule
         FROM (SELECT * FROM single UNION ALL SELECT * FROM ranked)
-        ORDER BY master_id, attribute
         """
     ).to_arrow_table()
     engine.unregister("_rules")
@@ -132,7 +131,7 @@ def master_rows(
         select = (
             "s.master_id AS customer_id, s.account_id, w.name, w.email, w.phone, w.title, w.country"
         )
-        wide, key = _pivot(PERSON_ATTRIBUTES), "customer_id"
+        wide = _pivot(PERSON_ATTRIBUTES)
     else:
         seen = (
             "SELECT m.master_id, min(c.created_at) AS first_seen_at "
@@ -142,11 +141,11 @@ def master_rows(
             "s.master_id AS account_id, w.name, w.domain, w.segment, w.industry, "
             "CAST(w.employees AS BIGINT) AS employees, w.owner, w.region, w.country"
         )
-        wide, key = _pivot(ACCOUNT_ATTRIBUTES), "account_id"
+        wide = _pivot(ACCOUNT_ATTRIBUTES)
     rows = engine.sql(
         f"WITH wide AS ({wide}), seen AS ({seen}) "
         f"SELECT {select}, s.first_seen_at, ?::TIMESTAMP AS updated_at "
-        f"FROM seen AS s LEFT JOIN wide AS w USING (master_id) ORDER BY {key}",
+        f"FROM seen AS s LEFT JOIN wide AS w USING (master_id)",
         params=[now],
     ).to_arrow_table()
     engine.unregister("_chosen")

@@ -148,7 +148,6 @@ def _record_links(
         SELECT a.record_id, ? AS entity, a.master_id, coalesce(b.method, 'unique') AS method,
             b.probability, ?::TIMESTAMP AS linked_at
         FROM _assigned AS a LEFT JOIN best AS b USING (record_id)
-        ORDER BY a.record_id
         """,
         params=[linkage.entity.value, now],
     ).to_arrow_table()
