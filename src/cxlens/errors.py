@@ -116,3 +116,9 @@ class IdentityError(CxlensError):
 
 class UnknownMaster(IdentityError):
     """No master customer or account has that id, and none was merged into another under it."""
+
+
+class ModelError(CxlensError):
+    """A model cannot be fitted or used with the data given (the message says what is wrong)."""
+
+    exit_code = 7

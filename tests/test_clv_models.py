@@ -1,0 +1,91 @@
+"""CLV models against the published estimates of each model's original paper, on its data.
+
+The CDNOW data (2,357 customers of the March 1997 cohort, 39 weeks of calibration) is read from
+the Lifetimes package's copy (a dev dependency; only its data files are used).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cxlens.errors import ModelError
+from cxlens.models.clv import BetaGeo, GammaGamma, ShiftedBetaGeometric
+
+
+def _cdnow(name: str) -> np.ndarray:
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the lifetimes package (CDNOW data) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
+    return np.genfromtxt(path, delimiter=",", names=True)
+
+
+def _sig(value: float, digits: int = 3) -> float:
+    return float(f"{value:.{digits - 1}e}")
+
+
+def test_bgnbd_matches_fader_hardie_lee_2005_on_cdnow() -> None:
+    data = _cdnow("cdnow_customers_summary.csv")
+    model = BetaGeo().fit(data["frequency"], data["recency"], data["T"])
+    # Fader, Hardie & Lee (2005), Marketing Science 24(2), p. 280.
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert {k: _sig(v) for k, v in model.params.items()} == {
+        k: _sig(v) for k, v in published.items()
+    }
+    assert model.fit_result is not None
+    assert model.fit_result.log_likelihood == pytest.approx(-9582.4, abs=0.1)
+    # Who bought recently and often is likely alive; a one-off buyer from long ago less so.
+    alive = model.probability_alive(
+        np.array([10.0, 1.0, 0.0]), np.array([38.0, 2.0, 0.0]), np.array([39.0, 39.0, 39.0])
+    )
+    assert alive[0] > 0.9 > alive[1] and alive[2] == 1.0
+    # A customer just acquired (x = t_x = T = 0) expects what the unconditional curve says.
+    horizon = np.array([13.0, 39.0, 78.0])
+    fresh = model.expected_purchases(39.0, np.zeros(1), np.zeros(1), np.zeros(1))
+    assert fresh[0] == pytest.approx(model.expected_purchases_new(horizon)[1], rel=1e-9)
+    assert (np.diff(model.expected_purchases_new(horizon)) > 0).all()
+    later = model.expected_purchases(39, data["frequency"], data["recency"], data["T"])
+    assert (later >= 0).all() and later[data["frequency"] >= 10].mean() > later.mean()
+
+
+def test_gamma_gamma_matches_fader_hardie_lee_2005_on_cdnow() -> None:
+    data = _cdnow("cdnow_customers_summary_with_transactions.csv")
+    model = GammaGamma().fit(data["x"], data["zbar"])
+    # Fader, Hardie & Lee (2005), JMR 42(4); Fader & Hardie (2013) note: p 6.25, q 3.74, γ 15.44.
+    assert _sig(model.p) == 6.25 and _sig(model.q) == 3.74 and _sig(model.gamma) == 15.4
+    spend = model.expected_spend(np.array([1.0, 10.0, 0.0]), np.array([100.0, 100.0, 0.0]))
+    # Shrinkage: one purchase of 100 says less than ten; no purchase gives the population mean.
+    assert spend[2] == pytest.approx(model.p * model.gamma / (model.q - 1))
+    assert spend[2] < spend[0] < spend[1] < 100.0
+
+
+@pytest.mark.parametrize(
+    ("segment", "active", "alpha", "beta"),
+    [
+        # Fader & Hardie (2007), J. Interactive Marketing 21(1): 7 years of two cohorts.
+        ("regular", [1000, 631, 468, 382, 326, 289, 262, 241], 0.704, 1.182),
+        ("high end", [1000, 869, 743, 653, 593, 551, 517, 491], 0.668, 3.806),
+    ],
+)
+def test_sbg_matches_fader_hardie_2007(
+    segment: str, active: list[int], alpha: float, beta: float
+) -> None:
+    model = ShiftedBetaGeometric().fit(np.array(active, dtype=float))
+    assert (_sig(model.alpha), _sig(model.beta)) == (_sig(alpha), _sig(beta)), segment
+    survival = model.survival(12)
+    assert survival[0] == 1.0 and (np.diff(survival) < 0).all()
+    assert (np.diff(model.retention(12)) > 0).all()  # retention rises as the cohort sorts itself
+    assert model.discounted_expected_residual_lifetime(0, 0.1) > 0
+
+
+def test_models_refuse_data_they_cannot_fit() -> None:
+    with pytest.raises(ModelError, match="recency"):
+        BetaGeo().fit(np.array([1.0]), np.array([5.0]), np.array([3.0]))
+    with pytest.raises(ModelError, match="repeat"):
+        GammaGamma().fit(np.array([0.0]), np.array([10.0]))
+    with pytest.raises(ModelError, match="never rising"):
+        ShiftedBetaGeometric().fit(np.array([100.0, 120.0]))
