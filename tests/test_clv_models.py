@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cxlens.errors import ModelError
-from cxlens.models.clv import BetaGeo, GammaGamma, ShiftedBetaGeometric
+from cxlens.models.clv import BetaGeo, GammaGamma, ParetoNBD, ShiftedBetaGeometric
 
 
 def _cdnow(name: str) -> np.ndarray:
@@ -48,6 +48,24 @@ def test_bgnbd_matches_fader_hardie_lee_2005_on_cdnow() -> None:
     fresh = model.expected_purchases(39.0, np.zeros(1), np.zeros(1), np.zeros(1))
     assert fresh[0] == pytest.approx(model.expected_purchases_new(horizon)[1], rel=1e-9)
     assert (np.diff(model.expected_purchases_new(horizon)) > 0).all()
+    later = model.expected_purchases(39, data["frequency"], data["recency"], data["T"])
+    assert (later >= 0).all() and later[data["frequency"] >= 10].mean() > later.mean()
+
+
+def test_pareto_nbd_matches_fader_hardie_lee_2005_note_on_cdnow() -> None:
+    data = _cdnow("cdnow_customers_summary.csv")
+    model = ParetoNBD().fit(data["frequency"], data["recency"], data["T"])
+    # Fader, Hardie & Lee (2005), "A note on implementing the Pareto/NBD model in MATLAB".
+    published = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+    assert {k: _sig(v) for k, v in model.params.items()} == {
+        k: _sig(v) for k, v in published.items()
+    }
+    assert model.fit_result is not None
+    assert model.fit_result.log_likelihood == pytest.approx(-9595.0, abs=0.1)
+    alive = model.probability_alive(
+        np.array([10.0, 1.0]), np.array([38.0, 2.0]), np.array([39.0, 39.0])
+    )
+    assert alive[0] > 0.9 > alive[1] > 0.0
     later = model.expected_purchases(39, data["frequency"], data["recency"], data["T"])
     assert (later >= 0).all() and later[data["frequency"] >= 10].mean() > later.mean()
 
