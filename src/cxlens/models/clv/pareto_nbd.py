@@ -18,12 +18,11 @@ def _log_a0(r: float, alpha: float, s: float, beta: float, x: F64, t_x: F64, age
     """log of A0 (the dropout-before-T part of the likelihood), split on alpha >= beta so the
     hypergeometric function's argument stays in [0, 1)."""
     rsx = r + s + x
+    b_: F64 | float
     if alpha >= beta:
-        b_, base = s + 1, alpha
-        spread = alpha - beta
+        b_, base, spread = s + 1, alpha, alpha - beta
     else:
-        b_, base = r + x, beta
-        spread = beta - alpha
+        b_, base, spread = r + x, beta, beta - alpha
     first = np.log(hyp2f1(rsx, b_, rsx + 1, spread / (base + t_x))) - rsx * np.log(base + t_x)
     second = np.log(hyp2f1(rsx, b_, rsx + 1, spread / (base + age))) - rsx * np.log(base + age)
     # When recency equals age the two parts cancel: A0 = 0, its log -inf, which logaddexp takes.
