@@ -45,11 +45,33 @@ def fit_positive(
     )
 
 
+def distinct(*columns: F64) -> tuple[list[F64], npt.NDArray[np.intp]]:
+    """Distinct rows of the given columns, and for each input row the index of its distinct row.
+
+    A lexicographic sort and a scan for changes: several times faster than
+    `np.unique(axis=0)` on a million rows."""
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
+    n = len(cols[0])
+    if n == 0:
+        return [c[:0] for c in cols], np.zeros(0, dtype=np.intp)
+    order = np.lexsort(cols[::-1])
+    changed = np.zeros(n, dtype=bool)
+    changed[0] = True
+    for c in cols:
+        ordered = c[order]
+        changed[1:] |= ordered[1:] != ordered[:-1]
+    group_of_sorted = np.cumsum(changed) - 1
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = group_of_sorted
+    firsts = order[changed]
+    return [c[firsts] for c in cols], inverse
+
+
 def grouped(*columns: F64) -> tuple[list[F64], F64]:
     """Distinct rows of the given columns and how many times each occurs.
 
     Customers with identical summaries contribute identically to the likelihood: fitting on
     distinct rows with weights gives the same estimates, far faster."""
-    stacked = np.column_stack(columns)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(np.float64)
+    rows, inverse = distinct(*columns)
+    counts = np.bincount(inverse, minlength=len(rows[0])).astype(np.float64)
+    return rows, counts
