@@ -23,15 +23,19 @@ class Fit:
 
 def fit_positive(
     names: tuple[str, ...],
-    negative_log_likelihood: Callable[[F64], float],
+    negative_log_likelihood: Callable[[F64], float] | Callable[[F64], tuple[float, F64]],
     start: F64,
     *,
     model: str,
+    gradient: bool = False,
 ) -> Fit:
-    """Minimise `negative_log_likelihood(log_params)`; raise ModelError if it does not converge."""
-    result = minimize(
+    """Minimise `negative_log_likelihood(log_params)` (which also returns its gradient when
+    `gradient`); raise ModelError if it does not converge."""
+    # scipy-stubs types `fun` per `jac`; one call serves both shapes here.
+    result = minimize(  # type: ignore[call-overload]
         negative_log_likelihood,
         np.log(start),
+        jac=gradient,
         method="L-BFGS-B",
         options={"maxiter": 2_000, "ftol": 1e-12, "gtol": 1e-9},
     )

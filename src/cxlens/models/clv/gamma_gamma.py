@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from cxlens.errors import ModelError
 from cxlens.models.clv.fitting import F64, Fit, fit_positive, grouped
@@ -23,18 +23,26 @@ class GammaGamma:
     fit_result: Fit | None = None
 
     @staticmethod
-    def _negative_log_likelihood(log_params: F64, x: F64, m: F64, weights: F64) -> float:
+    def _objective(log_params: F64, x: F64, m: F64, weights: F64) -> tuple[float, F64]:
+        """Negative log-likelihood and its analytic gradient in the log parameters."""
         p, q, gamma = np.exp(log_params)
+        px = p * x
+        log_spent = np.log(gamma + m * x)
         ll = (
-            gammaln(p * x + q)
-            - gammaln(p * x)
-            - gammaln(q)
-            + q * np.log(gamma)
-            + (p * x - 1) * np.log(m)
-            + p * x * np.log(x)
-            - (p * x + q) * np.log(gamma + m * x)
+            gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
+            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_spent
+        )  # fmt: skip
+        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_spent)
+        d_q = digamma(px + q) - digamma(q) + np.log(gamma) - log_spent
+        d_gamma = q / gamma - (px + q) / (gamma + m * x)
+        grad = -np.array(
+            [
+                p * np.sum(weights * d_p),
+                q * np.sum(weights * d_q),
+                gamma * np.sum(weights * d_gamma),
+            ]
         )
-        return -float(np.sum(weights * ll))
+        return -float(np.sum(weights * ll)), grad
 
     def fit(self, frequency: F64, monetary_value: F64) -> GammaGamma:
         x = np.asarray(frequency, dtype=np.float64)
@@ -47,9 +55,10 @@ class GammaGamma:
         (gx, gm), weights = grouped(x[keep], m[keep])
         self.fit_result = fit_positive(
             ("p", "q", "gamma"),
-            lambda params: self._negative_log_likelihood(params, gx, gm, weights),
+            lambda params: self._objective(params, gx, gm, weights),
             np.array([1.0, 1.0, float(np.mean(gm))]),
             model="Gamma-Gamma",
+            gradient=True,
         )
         fitted = self.fit_result.params
         self.p, self.q, self.gamma = fitted["p"], fitted["q"], fitted["gamma"]
