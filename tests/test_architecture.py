@@ -20,6 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "identity": {"config", "store"},
     "ingest": {"config", "identity", "sources", "store"},
     "demo": set(),
+    # Metrics are computed from frames the store hands over.
+    "metrics": {"store"},
     # Models take arrays and frames and return scores: no store, no config.
     "models": set(),
     "workspace": {"config", "identity", "ingest", "sources", "store"},

@@ -122,3 +122,9 @@ class ModelError(CxlensError):
     """A model cannot be fitted or used with the data given (the message says what is wrong)."""
 
     exit_code = 7
+
+
+class MetricError(CxlensError):
+    """A metric cannot be computed from the data given (the message says what is missing)."""
+
+    exit_code = 7
