@@ -21,11 +21,11 @@ ALLOWED: dict[str, set[str]] = {
     "ingest": {"config", "identity", "sources", "store"},
     "demo": set(),
     # Metrics are computed from frames the store hands over.
-    "metrics": {"store"},
+    "metrics": {"config", "store"},
     # Models take arrays and frames and return scores: no store, no config.
     "models": set(),
-    "workspace": {"config", "identity", "ingest", "sources", "store"},
-    "cli": {"workspace", "identity", "ingest", "sources", "demo"},
+    "workspace": {"config", "identity", "ingest", "metrics", "sources", "store"},
+    "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo"},
 }
 
 

@@ -105,11 +105,30 @@ class IdentitySettings(_Strict):
         return self.survivorship.get(attribute, self.default_rule)
 
 
+class ValueSettings(_Strict):
+    currency: str = Field("USD", description="Reporting currency of revenue and value figures.")
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Constant rates: one unit of each currency in the reporting currency.",
+    )
+    rates_file: Path | None = Field(
+        None, description="CSV of monthly rates (month, currency, rate); wins over `rates`."
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> ValueSettings:
+        bad = sorted(c for c, r in self.rates.items() if r <= 0)
+        if bad:
+            raise ValueError(f"value.rates must be positive; check {bad}")
+        return self
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    value: ValueSettings = Field(default_factory=ValueSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

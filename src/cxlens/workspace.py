@@ -16,6 +16,7 @@ from cxlens.config import WORKSPACE_FILE, WorkspaceConfig, load_config, parse_co
 from cxlens.errors import ConfigError, UnknownSource
 from cxlens.identity import Identity
 from cxlens.ingest.loader import AfterBatch, LoadReport, Progress, load_source
+from cxlens.metrics.service import Value
 from cxlens.store import Store, open_store
 
 
@@ -62,6 +63,11 @@ class Workspace:
     def identity(self) -> Identity:
         """Resolve, review, merge, split, undo and explain master customers and accounts."""
         return Identity(self.store, self.config.identity)
+
+    @property
+    def value(self) -> Value:
+        """Revenue (MRR, waterfall, retention, cohorts) in the reporting currency."""
+        return Value(self.store, self.config.value, self.root)
 
     def close(self) -> None:
         if self._store is not None:

@@ -287,7 +287,7 @@ def demo(
     as_json: bool = JsonOpt,
 ) -> None:
     """Generate the demo company into a workspace, load it, resolve identities, summarise."""
-    from cxlens.demo import demo_identity, demo_sources, generate_demo
+    from cxlens.demo import demo_identity, demo_sources, demo_value, generate_demo
 
     started = time.perf_counter()
     root = workspace.resolve()
@@ -297,6 +297,7 @@ def demo(
     for name, settings in demo_sources().items():
         ws.add_source(name, settings, replace=True)
     ws.configure("identity", demo_identity())
+    ws.configure("value", demo_value())
     with ws:
         reports = _run_ingest(ws, None, quiet=as_json)
         with err.status("resolving identities: records → master customers and accounts"):

@@ -6,7 +6,7 @@
 
 from cxlens.demo.clock import REFERENCE_DATE
 from cxlens.demo.generate import MAX_CUSTOMERS, DemoManifest, generate_demo
-from cxlens.demo.layout import SOURCE_FILES, SourceFile, demo_identity, demo_sources
+from cxlens.demo.layout import SOURCE_FILES, SourceFile, demo_identity, demo_sources, demo_value
 
 __all__ = [
     "MAX_CUSTOMERS",
@@ -16,5 +16,6 @@ __all__ = [
     "SourceFile",
     "demo_identity",
     "demo_sources",
+    "demo_value",
     "generate_demo",
 ]

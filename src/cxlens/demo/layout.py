@@ -289,3 +289,8 @@ def demo_identity() -> dict[str, Any]:
         ],
         "survivorship": {"name": "most_complete", "phone": "most_recent"},
     }  # fmt: skip
+
+
+def demo_value() -> dict[str, Any]:
+    """Value settings for the demo workspace: it bills in USD, EUR and GBP."""
+    return {"currency": "USD", "rates": {"EUR": 1.08, "GBP": 1.27}}

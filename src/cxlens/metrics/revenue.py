@@ -21,6 +21,8 @@ Definitions (docs/metrics.md states them for users):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -91,6 +93,15 @@ def _rate(data: pd.DataFrame, rates: pd.DataFrame | None, currency: str) -> pd.S
             f"movements in {sorted(data.loc[foreign, 'currency'].unique())} need a rates table "
             f"to {currency}"
         )
+    if "month" not in rates.columns:  # one constant rate per currency
+        constant = rates.assign(currency=rates["currency"].str.upper()).set_index("currency")
+        codes = data.loc[foreign, "currency"].str.upper()
+        found_constant = constant["rate"].reindex(codes.to_numpy())
+        if found_constant.isna().any():
+            missing = sorted(set(codes[found_constant.isna().to_numpy()]))
+            raise MetricError(f"no rate to {currency} for {missing}")
+        rate[foreign] = found_constant.to_numpy()
+        return rate
     table = rates.assign(
         month=pd.to_datetime(rates["month"]).dt.to_period("M"),
         currency=rates["currency"].str.upper(),
@@ -104,6 +115,18 @@ def _rate(data: pd.DataFrame, rates: pd.DataFrame | None, currency: str) -> pd.S
         raise MetricError(f"no {cur} → {currency} rate for {month}")
     rate[foreign] = found.to_numpy()
     return rate
+
+
+def by_group(
+    monthly: pd.DataFrame, groups: pd.Series, metric: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """`metric` (waterfall, retention) per group; `groups` maps customer → group label
+    (segment, region, plan, owner). Customers without a label count as "(none)"."""
+    labels = monthly["customer"].map(groups).fillna("(none)")
+    parts = [
+        metric(monthly[labels == label]).assign(group=label) for label in sorted(labels.unique())
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def waterfall(monthly: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,39 @@
+"""What metrics read from the store, as DataFrames: one portable query each."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from cxlens.store import Store
+
+
+def subscription_movements(store: Store) -> pd.DataFrame:
+    """MRR movements per master account: customer, occurred_at, amount, currency, action, plan."""
+    table = store.query(
+        "SELECT coalesce(la.master_id, lr.master_id, e.account_record_id, e.record_id) "
+        "AS customer, e.occurred_at, e.amount, e.currency, e.action, e.properties "
+        "FROM events AS e "
+        "LEFT JOIN record_links AS la ON la.record_id = e.account_record_id "
+        "LEFT JOIN record_links AS lr ON lr.record_id = e.record_id "
+        "WHERE e.kind = 'subscription' ORDER BY e.occurred_at, e.event_id"
+    )
+    frame: pd.DataFrame = table.to_pandas()
+    frame["plan"] = frame.pop("properties").map(_plan)
+    return frame
+
+
+def _plan(properties: object) -> str | None:
+    if not isinstance(properties, str) or not properties:
+        return None
+    value = json.loads(properties).get("plan")
+    return str(value) if value is not None else None
+
+
+def account_attributes(store: Store) -> pd.DataFrame:
+    """Master accounts with the attributes revenue is broken down by."""
+    frame: pd.DataFrame = store.query(
+        "SELECT account_id AS customer, segment, region, country, owner, industry FROM accounts"
+    ).to_pandas()
+    return frame

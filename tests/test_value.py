@@ -1,0 +1,60 @@
+"""Revenue figures over a workspace: the demo company, on every store backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxlens.cli import app
+from cxlens.demo import demo_sources, demo_value, generate_demo
+from cxlens.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+MOVES = ["new", "expansion", "contraction", "churn", "reactivation", "paused", "resumed"]
+
+
+def test_revenue_of_the_demo_company(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    generate_demo(tmp_path, customers=150, seed=3)
+    ws = Workspace.init(tmp_path)
+    if backend == "postgres":
+        raw = (tmp_path / "cxlens.yaml").read_text().replace("backend: duckdb", "backend: postgres")
+        url = request.getfixturevalue("pg_url")
+        (tmp_path / "cxlens.yaml").write_text(raw.replace("path: cxlens.duckdb", f"url: {url}"))
+        ws = Workspace(tmp_path)
+    for name, settings in demo_sources().items():
+        ws.add_source(name, settings)
+    ws.configure("value", demo_value())
+    ws.ingest()
+    ws.identity.resolve()
+
+    report = ws.value.revenue()
+    flow = report.waterfall
+    assert len(flow) >= 30 and flow["ending_mrr"].iloc[-1] > 0
+    # Every month adds up, and each month starts where the last one ended.
+    assert (flow["starting_mrr"] + flow[MOVES].sum(axis=1) - flow["ending_mrr"]).abs().max() < 1e-6
+    assert (
+        flow["starting_mrr"].iloc[1:].to_numpy() - flow["ending_mrr"].iloc[:-1].to_numpy()
+    ).max() < 1e-6
+    assert (flow["new"] >= 0).all() and (flow["churn"] <= 0).all()
+    last = report.retention.iloc[-1]
+    assert 0.5 < last["grr_t12m"] <= 1.0 <= last["nrr_t12m"] + 0.5
+    # The breakdown by segment adds up to the whole.
+    by_segment = ws.value.revenue(by="segment").waterfall
+    last_month = flow["month"].iloc[-1]
+    assert by_segment.loc[by_segment["month"] == last_month, "ending_mrr"].sum() == pytest.approx(
+        flow["ending_mrr"].iloc[-1]
+    )
+    ws.close()
+
+    result = CliRunner().invoke(
+        app, ["value", "revenue", "-w", str(tmp_path), "--months", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["currency"] == "USD" and len(data["months"]) == 3
+    assert data["months"][-1]["ending_mrr"] == pytest.approx(flow["ending_mrr"].iloc[-1])
