@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "ingest": {"config", "identity", "sources", "store"},
     "demo": set(),
     # Metrics are computed from frames the store hands over.
-    "metrics": {"config", "store"},
+    "metrics": {"config", "models", "store"},
     # Models take arrays and frames and return scores: no store, no config.
     "models": set(),
     "workspace": {"config", "identity", "ingest", "metrics", "sources", "store"},

@@ -49,6 +49,15 @@ def test_revenue_of_the_demo_company(
     assert by_segment.loc[by_segment["month"] == last_month, "ending_mrr"].sum() == pytest.approx(
         flow["ending_mrr"].iloc[-1]
     )
+    value = ws.value.clv(months=12)
+    customers = value.customers
+    assert all(v > 0 for v in value.params.values())
+    assert customers["p_alive"].between(0, 1).all() and (customers["clv"] >= 0).all()
+    assert customers["clv"].is_monotonic_decreasing  # most valuable first
+    assert customers["rfm_segment"].notna().all()
+    # Who bought more often recently is worth more, on average.
+    champions = customers.loc[customers["rfm_segment"] == "Champions", "clv"].mean()
+    assert champions > customers.loc[customers["rfm_segment"] == "Lost", "clv"].mean()
     ws.close()
 
     result = CliRunner().invoke(
@@ -58,3 +67,8 @@ def test_revenue_of_the_demo_company(
     data = json.loads(result.output)
     assert data["currency"] == "USD" and len(data["months"]) == 3
     assert data["months"][-1]["ending_mrr"] == pytest.approx(flow["ending_mrr"].iloc[-1])
+    result = CliRunner().invoke(app, ["value", "clv", "-w", str(tmp_path), "--top", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    clv_data = json.loads(result.output)
+    assert len(clv_data["customers"]) == 5
+    assert clv_data["total_clv"] == pytest.approx(float(customers["clv"].sum()))

@@ -64,3 +64,45 @@ def revenue(
 
 def _pct(value: float) -> str:
     return "" if value != value else f"{value:.1%}"  # NaN: not defined that month
+
+
+@value_app.command("clv")
+@handle_errors
+def clv(
+    workspace: Path = WorkspaceOpt,
+    months: int = typer.Option(12, min=1, help="Horizon of the lifetime value, in months."),
+    discount: float = typer.Option(0.01, min=0.0, help="Discount rate per month."),
+    top: int = typer.Option(15, min=1, help="Customers to show, most valuable first."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Lifetime value from order histories (BG/NBD + Gamma-Gamma), with RFM segments."""
+    with Workspace(workspace) as ws:
+        report = ws.value.clv(months=months, discount_rate=discount)
+    customers = report.customers
+    if as_json:
+        _json(
+            {
+                "currency": report.currency,
+                "as_of": report.as_of.isoformat(),
+                "params": report.params,
+                "customers": _records(customers.head(top)),
+                "total_clv": float(customers["clv"].sum()),
+            }
+        )
+        return
+    out.print(
+        f"{len(customers):,} customers with orders; expected value over {months} months: "
+        f"{customers['clv'].sum():,.0f} {report.currency} "
+        f"(BG/NBD r={report.params['r']:.3g} α={report.params['alpha']:.3g} "
+        f"a={report.params['a']:.3g} b={report.params['b']:.3g}; Gamma-Gamma "
+        f"p={report.params['p']:.3g} q={report.params['q']:.3g} γ={report.params['gamma']:.3g})",
+        highlight=False,
+    )
+    table = Table("customer", "orders", "P(alive)", "exp. purchases", "exp. spend", "CLV", "RFM")
+    for row in customers.head(top).to_dict(orient="records"):
+        table.add_row(
+            str(row["customer"]), str(int(row["frequency"]) + 1), f"{row['p_alive']:.0%}",
+            f"{row['expected_purchases']:.1f}", f"{row['expected_spend']:,.0f}",
+            f"{row['clv']:,.0f}", str(row["rfm_segment"]),
+        )  # fmt: skip
+    out.print(table)

@@ -37,3 +37,17 @@ def account_attributes(store: Store) -> pd.DataFrame:
         "SELECT account_id AS customer, segment, region, country, owner, industry FROM accounts"
     ).to_pandas()
     return frame
+
+
+def orders(store: Store) -> pd.DataFrame:
+    """Placed orders per master customer (the buyer; their account when the buyer is unknown):
+    customer, occurred_at, amount, currency."""
+    frame: pd.DataFrame = store.query(
+        "SELECT coalesce(lr.master_id, la.master_id, e.record_id) AS customer, e.occurred_at, "
+        "e.amount, e.currency FROM events AS e "
+        "LEFT JOIN record_links AS lr ON lr.record_id = e.record_id "
+        "LEFT JOIN record_links AS la ON la.record_id = e.account_record_id "
+        "WHERE e.kind = 'order' AND e.action = 'placed' AND e.amount IS NOT NULL "
+        "ORDER BY e.occurred_at, e.event_id"
+    ).to_pandas()
+    return frame
