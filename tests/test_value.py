@@ -58,6 +58,12 @@ def test_revenue_of_the_demo_company(
     # Who bought more often recently is worth more, on average.
     champions = customers.loc[customers["rfm_segment"] == "Champions", "clv"].mean()
     assert champions > customers.loc[customers["rfm_segment"] == "Lost", "clv"].mean()
+    # Values are kept per run, with the model's parameters: a second run adds history.
+    ws.value.clv(months=12)
+    assert ws.store.count("value_runs") == 2
+    top = str(customers["customer"].iloc[0])
+    history = ws.value.value_history(top)
+    assert len(history) == 2 and history["clv"].iloc[0] == pytest.approx(customers["clv"].iloc[0])
     ws.close()
 
     result = CliRunner().invoke(

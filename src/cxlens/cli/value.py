@@ -82,6 +82,7 @@ def clv(
     if as_json:
         _json(
             {
+                "run_id": report.run_id,
                 "currency": report.currency,
                 "as_of": report.as_of.isoformat(),
                 "params": report.params,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import uuid
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
 
 from cxlens.config import ValueSettings
 from cxlens.errors import MetricError
@@ -16,13 +21,16 @@ from cxlens.metrics.revenue import by_group, cohorts, monthly_mrr, retention, wa
 from cxlens.models.clv import BetaGeo, GammaGamma, expected_clv
 from cxlens.models.clv.summary import summarise
 from cxlens.models.rfm import rfm
+from cxlens.schema.value import CUSTOMER_VALUES, VALUE_RUNS
 from cxlens.store import Store
+from cxlens.store.base import arrow_schema
 
 Breakdown = Literal["segment", "region", "country", "owner", "industry", "plan"]
 
 
 @dataclass
 class ClvReport:
+    run_id: str | None
     currency: str
     as_of: pd.Timestamp
     #: Fitted parameters of the purchase (BG/NBD) and spend (Gamma-Gamma) models.
@@ -83,6 +91,7 @@ class Value:
         as_of: pd.Timestamp | None = None,
         months: int = 12,
         discount_rate: float = 0.01,
+        save: bool = True,
     ) -> ClvReport:
         """Lifetime value of every customer with orders: BG/NBD for how often they will buy,
         Gamma-Gamma for how much, discounted monthly over `months`; plus RFM segments."""
@@ -127,9 +136,51 @@ class Value:
         # Revenue at risk needs churn scores (a later capability); the column is ready.
         out["revenue_at_risk"] = float("nan")
         params = {**purchases.params, **spend.params}
-        return ClvReport(
-            self.settings.currency, end, params, out.sort_values("clv", ascending=False)
+        out = out.sort_values("clv", ascending=False)
+        run_id = self._save(out, params, end, months, discount_rate) if save else None
+        return ClvReport(run_id, self.settings.currency, end, params, out)
+
+    def _save(
+        self,
+        customers: pd.DataFrame,
+        params: dict[str, float],
+        as_of: pd.Timestamp,
+        months: int,
+        discount_rate: float,
+    ) -> str:
+        """Keep the run and every customer's value: values have a history."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        run_id = "val_" + now.strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
+        run = {
+            "run_id": run_id,
+            "fitted_at": now,
+            "as_of": as_of.to_pydatetime(),
+            "model": "bgnbd+gamma_gamma",
+            "model_version": version("cxlens"),
+            "currency": self.settings.currency,
+            "horizon_months": months,
+            "discount_rate": discount_rate,
+            "params": json.dumps(params),
+            "customers": len(customers),
+        }
+        values = customers.rename(columns={"customer": "customer_id", "T": "age"})
+        values = values.assign(run_id=run_id, frequency=values["frequency"].astype("int64"))
+        table = pa.Table.from_pandas(
+            values[list(CUSTOMER_VALUES.column_names)], preserve_index=False
         )
+        with self.store.transaction():
+            self.store.append(VALUE_RUNS, pa.Table.from_pylist([run], arrow_schema(VALUE_RUNS)))
+            self.store.append(CUSTOMER_VALUES, table)
+        return run_id
+
+    def value_history(self, customer_id: str) -> pd.DataFrame:
+        """A customer's value in every run, oldest first."""
+        frame: pd.DataFrame = self.store.query(
+            "SELECT r.fitted_at, r.as_of, r.model, v.* FROM customer_values AS v "
+            "JOIN value_runs AS r USING (run_id) WHERE v.customer_id = ? ORDER BY r.fitted_at",
+            [customer_id],
+        ).to_pandas()
+        return frame
 
     def _groups(self, by: Breakdown) -> pd.Series:
         if by == "plan":

@@ -8,9 +8,10 @@ from cxlens.schema.events import EVENTS
 from cxlens.schema.identity import IDENTITY_TABLES
 from cxlens.schema.operations import LOADS, META, REJECTS
 from cxlens.schema.records import SOURCE_RECORDS
+from cxlens.schema.value import VALUE_TABLES
 
 #: Bumped whenever a table changes shape; the store refuses to open a newer one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: tuple[Table, ...] = (
     META,
@@ -22,4 +23,5 @@ TABLES: tuple[Table, ...] = (
     ACCOUNTS,
     RECORD_LINKS,
     *IDENTITY_TABLES,
+    *VALUE_TABLES,
 )
