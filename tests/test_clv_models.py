@@ -181,3 +181,20 @@ def test_calibration_holdout_and_tracking_on_cdnow() -> None:
     heavy = check.holdout[check.holdout["frequency"] >= 5]
     assert heavy["expected"].mean() > check.holdout["expected"].mean()
     assert heavy["actual"].mean() > check.holdout["actual"].mean()
+
+
+def test_sbg_pooled_over_cohorts_recovers_the_process_that_made_them() -> None:
+    rng = np.random.default_rng(1)
+    cohorts = []
+    for observed in range(2, 25):  # cohorts signed up month after month, observed until now
+        churn = rng.beta(0.7, 3.0, 400)
+        lifetimes = rng.geometric(churn)
+        cohorts.append(np.array([(lifetimes > t).sum() for t in range(observed)], dtype=float))
+    model = ShiftedBetaGeometric().fit_cohorts(cohorts)
+    assert model.alpha == pytest.approx(0.7, rel=0.1) and model.beta == pytest.approx(3.0, rel=0.1)
+    one = ShiftedBetaGeometric().fit_cohorts(
+        [np.array([1000, 631, 468, 382, 326, 289, 262, 241.0])]
+    )
+    assert (_sig(one.alpha), _sig(one.beta)) == (0.704, 1.18)
+    further = one.discounted_expected_residual_lifetime(np.array([0, 5, 20]), 0.1)
+    assert (np.diff(further) > 0).all()  # who has stayed longer is expected to stay longer

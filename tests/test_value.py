@@ -64,6 +64,12 @@ def test_revenue_of_the_demo_company(
     top = str(customers["customer"].iloc[0])
     history = ws.value.value_history(top)
     assert len(history) == 2 and history["clv"].iloc[0] == pytest.approx(customers["clv"].iloc[0])
+    contracts = ws.value.subscriptions()
+    assert all(v > 0 for v in contracts.params.values())
+    assert contracts.survival.iloc[0] == 1.0 and contracts.survival.is_monotonic_decreasing
+    assert len(contracts.customers) == flow["customers"].iloc[-1]
+    assert (contracts.customers["residual_value"] >= contracts.customers["mrr"] * 0).all()
+    assert contracts.customers["residual_value"].is_monotonic_decreasing
     ws.close()
 
     result = CliRunner().invoke(

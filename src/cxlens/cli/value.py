@@ -107,3 +107,43 @@ def clv(
             f"{row['clv']:,.0f}", str(row["rfm_segment"]),
         )  # fmt: skip
     out.print(table)
+
+
+@value_app.command("subscriptions")
+@handle_errors
+def subscriptions(
+    workspace: Path = WorkspaceOpt,
+    discount: float = typer.Option(0.01, min=0.0, help="Discount rate per month."),
+    top: int = typer.Option(15, min=1, help="Customers to show, most valuable first."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Contractual value: cohort retention (sBG) and each subscriber's residual value."""
+    with Workspace(workspace) as ws:
+        report = ws.value.subscriptions(discount_rate=discount)
+    customers = report.customers
+    if as_json:
+        _json(
+            {
+                "currency": report.currency,
+                "params": report.params,
+                "survival": report.survival.tolist(),
+                "customers": _records(customers.head(top)),
+                "total_residual_value": float(customers["residual_value"].sum()),
+            }
+        )
+        return
+    s = report.survival
+    out.print(
+        f"{len(customers):,} paying customers; residual value "
+        f"{customers['residual_value'].sum():,.0f} {report.currency}; a new cohort keeps "
+        f"{s.iloc[12]:.0%} after 12 months and {s.iloc[24]:.0%} after 24 "
+        f"(sBG α={report.params['alpha']:.3g} β={report.params['beta']:.3g})",
+        highlight=False,
+    )
+    table = Table("customer", "MRR", "months paid", "further payments", "residual value")
+    for row in customers.head(top).to_dict(orient="records"):
+        table.add_row(
+            str(row["customer"]), f"{row['mrr']:,.0f}", str(row["months_paid"]),
+            f"{row['expected_further_payments']:.1f}", f"{row['residual_value']:,.0f}",
+        )  # fmt: skip
+    out.print(table)

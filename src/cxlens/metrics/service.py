@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -18,7 +19,7 @@ from cxlens.errors import MetricError
 from cxlens.metrics.currency import rate_to
 from cxlens.metrics.frames import account_attributes, orders, subscription_movements
 from cxlens.metrics.revenue import by_group, cohorts, monthly_mrr, retention, waterfall
-from cxlens.models.clv import BetaGeo, GammaGamma, expected_clv
+from cxlens.models.clv import BetaGeo, GammaGamma, ShiftedBetaGeometric, expected_clv
 from cxlens.models.clv.summary import summarise
 from cxlens.models.rfm import rfm
 from cxlens.schema.value import CUSTOMER_VALUES, VALUE_RUNS
@@ -36,6 +37,18 @@ class ClvReport:
     #: Fitted parameters of the purchase (BG/NBD) and spend (Gamma-Gamma) models.
     params: dict[str, float]
     #: Per customer: summary, probability alive, expected purchases and spend, CLV, RFM.
+    customers: pd.DataFrame
+
+
+@dataclass
+class SubscriptionReport:
+    currency: str
+    #: sBG parameters fitted on every signup-month cohort together.
+    params: dict[str, float]
+    #: Share of a new cohort still paying after 0, 1, 2 … months, as projected.
+    survival: pd.Series
+    #: Per paying customer: MRR, months paid in their current streak, expected further
+    #: payments (discounted) and the residual value they stand for.
     customers: pd.DataFrame
 
 
@@ -181,6 +194,51 @@ class Value:
             [customer_id],
         ).to_pandas()
         return frame
+
+    def subscriptions(
+        self, *, discount_rate: float = 0.01, projection_months: int = 36
+    ) -> SubscriptionReport:
+        """Contractual value: a shifted-beta-geometric model of monthly renewals, fitted on all
+        signup cohorts; each paying customer's residual value = MRR × discounted expected
+        further payments given how long they have paid (Fader & Hardie 2007, 2010)."""
+        monthly = self.monthly_mrr()
+        wide = monthly.pivot_table(index="customer", columns="month", values="mrr", fill_value=0.0)
+        if wide.empty:
+            raise MetricError("no subscription movements in the store")
+        paying = wide.to_numpy() > 0
+        months = list(wide.columns)
+        # A life runs from the first paying month to the first month without pay.
+        started = paying.argmax(axis=1)
+        ever = paying.any(axis=1)
+        after = np.where(np.arange(paying.shape[1])[None, :] >= started[:, None], ~paying, False)
+        ended = np.where(after.any(axis=1), after.argmax(axis=1), len(months))
+        cohorts = []
+        for start in sorted(set(started[ever].tolist())):
+            members = ever & (started == start)
+            lifetimes = ended[members] - start
+            observed = len(months) - start
+            cohorts.append(
+                np.array([(lifetimes > t).sum() for t in range(observed)], dtype=np.float64)
+            )
+        model = ShiftedBetaGeometric().fit_cohorts(cohorts)
+        # The current streak of each paying customer: months since they last started paying.
+        now = paying[:, -1]
+        reversed_gap = (~paying[:, ::-1]).argmax(axis=1)
+        streak = np.where(paying.all(axis=1), paying.shape[1], reversed_gap)
+        renewals = np.maximum(streak[now] - 1, 0)
+        mrr = wide.to_numpy()[now, -1]
+        further = model.discounted_expected_residual_lifetime(renewals, discount_rate)
+        customers = pd.DataFrame(
+            {
+                "customer": wide.index[now],
+                "mrr": mrr,
+                "months_paid": streak[now],
+                "expected_further_payments": further,
+                "residual_value": mrr * further,
+            }
+        ).sort_values("residual_value", ascending=False)
+        survival = pd.Series(model.survival(projection_months), name="survival")
+        return SubscriptionReport(self.settings.currency, model.params, survival, customers)
 
     def _groups(self, by: Breakdown) -> pd.Series:
         if by == "plan":

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln
+from scipy.special import betaln, hyp2f1
 
 from cxlens.errors import ModelError
 from cxlens.models.clv.fitting import F64, Fit, fit_positive
@@ -46,6 +46,28 @@ class ShiftedBetaGeometric:
         self.alpha, self.beta = self.fit_result.params["alpha"], self.fit_result.params["beta"]
         return self
 
+    def fit_cohorts(self, cohorts: list[F64]) -> ShiftedBetaGeometric:
+        """One (alpha, beta) for several cohorts, each observed for as long as it has existed:
+        the likelihood is the sum of the cohorts' likelihoods (each censored at its own end)."""
+        usable = [np.asarray(c, dtype=np.float64) for c in cohorts if len(c) >= 2 and c[0] > 0]
+        if not usable:
+            raise ModelError("sBG needs at least one cohort observed over two periods or more")
+        for counts in usable:
+            if (np.diff(counts) > 0).any():
+                raise ModelError("sBG needs each cohort's active counts never rising")
+        parts = [(-np.diff(c), float(c[-1])) for c in usable]
+
+        def negative(log_params: F64) -> float:
+            return sum(
+                self._negative_log_likelihood(log_params, lost, left) for lost, left in parts
+            )
+
+        self.fit_result = fit_positive(
+            ("alpha", "beta"), negative, np.array([1.0, 1.0]), model="sBG"
+        )
+        self.alpha, self.beta = self.fit_result.params["alpha"], self.fit_result.params["beta"]
+        return self
+
     @property
     def params(self) -> dict[str, float]:
         return {"alpha": self.alpha, "beta": self.beta}
@@ -63,10 +85,12 @@ class ShiftedBetaGeometric:
         t = np.arange(1, periods + 1)
         return np.asarray((self.beta + t - 1) / (self.alpha + self.beta + t - 1), dtype=np.float64)
 
-    def discounted_expected_residual_lifetime(self, renewals: int, discount: float) -> float:
-        """DERL of a customer who has renewed `renewals` times (Fader & Hardie 2010, eq. 6):
-        the expected number of further payments, discounted at `discount` per period."""
-        from scipy.special import hyp2f1
-
-        a, b, n, d = self.alpha, self.beta, renewals, discount
-        return float((b + n) / (a + b + n) * hyp2f1(1, b + n + 1, a + b + n + 1, 1 / (1 + d)))
+    def discounted_expected_residual_lifetime(self, renewals: F64 | int, discount: float) -> F64:
+        """DERL of customers who have renewed `renewals` times (Fader & Hardie 2010): the
+        expected number of their further payments, discounted at `discount` per period."""
+        n = np.asarray(renewals, dtype=np.float64)
+        a, b, d = self.alpha, self.beta, discount
+        return np.asarray(
+            (b + n) / (a + b + n) * hyp2f1(1, b + n + 1, a + b + n + 1, 1 / (1 + d)),
+            dtype=np.float64,
+        )
