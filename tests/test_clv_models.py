@@ -19,6 +19,7 @@ from cxlens.models.clv import (
     GammaGamma,
     ParetoNBD,
     ShiftedBetaGeometric,
+    clv_interval,
     expected_clv,
 )
 from cxlens.models.clv.summary import summarise
@@ -136,6 +137,12 @@ def test_expected_clv_agrees_with_lifetimes_on_cdnow() -> None:
         time=12, discount_rate=0.01, freq="W",
     ).to_numpy()  # fmt: skip
     assert np.allclose(ours, theirs, rtol=1e-3)
+    # Honest uncertainty: an interval from the parameters' sampling distribution, around it.
+    low, high = clv_interval(
+        BetaGeo().fit(x, t_x, age), GammaGamma().fit(x, spend), x, t_x, age, spend, draws=60
+    )
+    assert (low <= ours + 1e-9).all() and (ours <= high + 1e-9).all()
+    assert ((high - low) > 0).mean() > 0.99
     assert ours.max() > 10 * np.median(ours)  # value is concentrated, as in every customer base
 
 

@@ -99,12 +99,16 @@ def clv(
         f"p={report.params['p']:.3g} q={report.params['q']:.3g} γ={report.params['gamma']:.3g})",
         highlight=False,
     )
-    table = Table("customer", "orders", "P(alive)", "exp. purchases", "exp. spend", "CLV", "RFM")
+    table = Table(
+        "customer", "orders", "P(alive)", "exp. purchases", "exp. spend", "CLV", "90% interval",
+        "RFM",
+    )  # fmt: skip
     for row in customers.head(top).to_dict(orient="records"):
         table.add_row(
             str(row["customer"]), str(int(row["frequency"]) + 1), f"{row['p_alive']:.0%}",
             f"{row['expected_purchases']:.1f}", f"{row['expected_spend']:,.0f}",
-            f"{row['clv']:,.0f}", str(row["rfm_segment"]),
+            f"{row['clv']:,.0f}", f"{row['clv_low']:,.0f}–{row['clv_high']:,.0f}",
+            str(row["rfm_segment"]),
         )  # fmt: skip
     out.print(table)
 

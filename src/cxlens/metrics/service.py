@@ -19,7 +19,13 @@ from cxlens.errors import MetricError
 from cxlens.metrics.currency import rate_to
 from cxlens.metrics.frames import account_attributes, orders, subscription_movements
 from cxlens.metrics.revenue import by_group, cohorts, monthly_mrr, retention, waterfall
-from cxlens.models.clv import BetaGeo, GammaGamma, ShiftedBetaGeometric, expected_clv
+from cxlens.models.clv import (
+    BetaGeo,
+    GammaGamma,
+    ShiftedBetaGeometric,
+    clv_interval,
+    expected_clv,
+)
 from cxlens.models.clv.summary import summarise
 from cxlens.models.rfm import rfm
 from cxlens.schema.value import CUSTOMER_VALUES, VALUE_RUNS
@@ -131,6 +137,9 @@ class Value:
         out["expected_purchases"] = purchases.expected_purchases(months * 4.345, x, t_x, t)
         out["expected_spend"] = spend.expected_spend(x, m)
         out["clv"] = expected_clv(
+            purchases, spend, x, t_x, t, m, periods=months, discount_rate=discount_rate
+        )
+        out["clv_low"], out["clv_high"] = clv_interval(
             purchases, spend, x, t_x, t, m, periods=months, discount_rate=discount_rate
         )
         totals = history.groupby("customer").agg(

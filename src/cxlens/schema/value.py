@@ -39,6 +39,8 @@ CUSTOMER_VALUES = Table(
         col("expected_purchases", T.FLOAT, "Over the horizon."),
         col("expected_spend", T.FLOAT, "Per purchase."),
         col("clv", T.FLOAT, "Discounted expected value over the horizon."),
+        col("clv_low", T.FLOAT, "Lower end of its 90% interval (parameter uncertainty)."),
+        col("clv_high", T.FLOAT, "Upper end of its 90% interval."),
         col("rfm", T.TEXT, "R, F and M scores, e.g. 545."),
         col("rfm_segment", T.TEXT),
         col("revenue_at_risk", T.FLOAT, "Value × churn probability, once churn is scored."),

@@ -15,6 +15,13 @@ from cxlens.models.clv.bgnbd import BetaGeo
 from cxlens.models.clv.gamma_gamma import GammaGamma
 from cxlens.models.clv.pareto_nbd import ParetoNBD
 from cxlens.models.clv.sbg import ShiftedBetaGeometric
-from cxlens.models.clv.value import expected_clv
+from cxlens.models.clv.value import clv_interval, expected_clv
 
-__all__ = ["BetaGeo", "GammaGamma", "ParetoNBD", "ShiftedBetaGeometric", "expected_clv"]
+__all__ = [
+    "BetaGeo",
+    "GammaGamma",
+    "ParetoNBD",
+    "ShiftedBetaGeometric",
+    "clv_interval",
+    "expected_clv",
+]

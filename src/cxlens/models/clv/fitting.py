@@ -19,6 +19,19 @@ class Fit:
     params: dict[str, float]
     log_likelihood: float
     iterations: int
+    #: Covariance of the log parameters (inverse observed information), when the likelihood
+    #: gives its gradient; None otherwise.
+    covariance: F64 | None = None
+
+    def draws(self, n: int, seed: int = 0) -> list[dict[str, float]]:
+        """`n` parameter sets from the estimate's asymptotic distribution (normal in logs)."""
+        if self.covariance is None:
+            raise ModelError("this fit has no covariance to draw parameters from")
+        names = list(self.params)
+        centre = np.log([self.params[k] for k in names])
+        rng = np.random.default_rng(seed)
+        sample = np.exp(rng.multivariate_normal(centre, self.covariance, size=n))
+        return [dict(zip(names, (float(v) for v in row), strict=True)) for row in sample]
 
 
 def fit_positive(
@@ -42,11 +55,32 @@ def fit_positive(
     if not result.success and "ABNORMAL" not in str(result.message):
         raise ModelError(f"{model} did not converge: {result.message}")
     values = np.exp(result.x)
+    covariance = None
+    if gradient:
+        covariance = _covariance(negative_log_likelihood, result.x)  # type: ignore[arg-type]
     return Fit(
         params=dict(zip(names, (float(v) for v in values), strict=True)),
         log_likelihood=-float(result.fun),
         iterations=int(result.nit),
+        covariance=covariance,
     )
+
+
+def _covariance(objective: Callable[[F64], tuple[float, F64]], at: F64) -> F64 | None:
+    """Inverse of the Hessian of the negative log-likelihood at the optimum, by central
+    differences of its analytic gradient; None when it is not positive definite."""
+    step = 1e-5
+    hessian = np.empty((len(at), len(at)))
+    for j in range(len(at)):
+        shift = np.zeros(len(at))
+        shift[j] = step
+        hessian[:, j] = (objective(at + shift)[1] - objective(at - shift)[1]) / (2 * step)
+    hessian = (hessian + hessian.T) / 2
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    return np.asarray(np.linalg.inv(hessian), dtype=np.float64)
 
 
 def distinct(*columns: F64) -> tuple[list[F64], npt.NDArray[np.intp]]:

@@ -6,6 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
+from cxlens.errors import ModelError
+from cxlens.models.clv.bgnbd import BetaGeo
 from cxlens.models.clv.fitting import F64, distinct
 from cxlens.models.clv.gamma_gamma import GammaGamma
 
@@ -42,3 +44,48 @@ def expected_clv(
         total += (by_now - before) / (1 + discount_rate) ** i
         before = by_now
     return np.asarray(total[inverse] * spend_each, dtype=np.float64)
+
+
+def clv_interval(
+    purchases: BetaGeo,
+    spend: GammaGamma,
+    frequency: F64,
+    recency: F64,
+    age: F64,
+    monetary_value: F64,
+    *,
+    periods: int = 12,
+    period_length: float = 4.345,
+    discount_rate: float = 0.01,
+    draws: int = 100,
+    level: float = 0.9,
+    seed: int = 0,
+) -> tuple[F64, F64]:
+    """Each customer's CLV interval from the uncertainty of the fitted parameters: CLV under
+    `draws` parameter sets from their asymptotic distribution, and its (1 ± level) / 2
+    quantiles. It does not include the randomness of the customer's own future purchases."""
+    if purchases.fit_result is None or spend.fit_result is None:
+        raise ModelError("fit both models before asking for CLV intervals")
+    (x, t_x, t), inverse = distinct(frequency, recency, age)
+    (fx, fm), spend_inverse = distinct(frequency, monetary_value)
+    values = np.empty((draws, len(np.asarray(frequency))))
+    for i, (p_bg, p_gg) in enumerate(
+        zip(
+            purchases.fit_result.draws(draws, seed),
+            spend.fit_result.draws(draws, seed + 1),
+            strict=True,
+        )
+    ):
+        model = BetaGeo(r=p_bg["r"], alpha=p_bg["alpha"], a=p_bg["a"], b=p_bg["b"])
+        money = GammaGamma(p=p_gg["p"], q=p_gg["q"], gamma=p_gg["gamma"]).expected_spend(fx, fm)[
+            spend_inverse
+        ]
+        total = np.zeros(len(x))
+        before = np.zeros(len(x))
+        for k in range(1, periods + 1):
+            by_now = model.expected_purchases(k * period_length, x, t_x, t)
+            total += (by_now - before) / (1 + discount_rate) ** k
+            before = by_now
+        values[i] = total[inverse] * money
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
