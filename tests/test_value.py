@@ -70,6 +70,10 @@ def test_revenue_of_the_demo_company(
     assert len(contracts.customers) == flow["customers"].iloc[-1]
     assert (contracts.customers["residual_value"] >= contracts.customers["mrr"] * 0).all()
     assert contracts.customers["residual_value"].is_monotonic_decreasing
+    wallets = ws.value.share_of_wallet(min_peers=3)
+    assert set(wallets["wallet_source"]) <= {"estimate", "attribute", "none"}
+    assert wallets["share"].dropna().between(0, 1).all()
+    assert (wallets["wallet_source"] == "estimate").sum() > len(wallets) / 2
     ws.close()
 
     result = CliRunner().invoke(

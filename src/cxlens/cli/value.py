@@ -151,3 +151,36 @@ def subscriptions(
             f"{row['expected_further_payments']:.1f}", f"{row['residual_value']:,.0f}",
         )  # fmt: skip
     out.print(table)
+
+
+@value_app.command("wallet")
+@handle_errors
+def wallet(
+    workspace: Path = WorkspaceOpt,
+    quantile: float = typer.Option(
+        0.9, min=0.5, max=0.99, help="Peers' spend quantile taken as the estimated wallet."
+    ),
+    top: int = typer.Option(15, min=1, help="Accounts to show, most room to grow first."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Share of wallet per account, and the room to grow (wallet − spend)."""
+    with Workspace(workspace) as ws:
+        frame = ws.value.share_of_wallet(quantile=quantile)
+    frame = frame.assign(room=frame["wallet"] - frame["spend"]).sort_values("room", ascending=False)
+    if as_json:
+        _json(
+            {
+                "accounts": _records(frame.head(top)),
+                "estimated": int((frame["wallet_source"] == "estimate").sum()),
+            }
+        )
+        return
+    table = Table("account", "annual spend", "wallet", "source", "share", "room to grow", "peers")
+    for row in frame.head(top).to_dict(orient="records"):
+        table.add_row(
+            str(row["customer"]), f"{row['spend']:,.0f}", f"{row['wallet']:,.0f}",
+            str(row["wallet_source"]), _pct(row["share"]), f"{row['room']:,.0f}",
+            str(row["peers"]),
+        )  # fmt: skip
+    out.print(table)
+    out.print("wallets marked 'estimate' come from similar accounts' spend, not from a source")

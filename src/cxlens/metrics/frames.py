@@ -34,9 +34,35 @@ def _plan(properties: object) -> str | None:
 def account_attributes(store: Store) -> pd.DataFrame:
     """Master accounts with the attributes revenue is broken down by."""
     frame: pd.DataFrame = store.query(
-        "SELECT account_id AS customer, segment, region, country, owner, industry FROM accounts"
+        "SELECT account_id AS customer, segment, region, country, owner, industry, employees "
+        "FROM accounts"
     ).to_pandas()
     return frame
+
+
+#: Record attributes that state a customer's wallet (what they can spend in the category).
+WALLET_KEYS = ("wallet", "share_of_wallet_budget", "annual_budget", "budget")
+
+
+def stated_wallets(store: Store) -> pd.Series:
+    """Wallets that sources state in account records' attributes, per master account."""
+    table = store.query(
+        "SELECT l.master_id AS customer, r.attributes FROM source_records AS r "
+        "JOIN record_links AS l ON l.record_id = r.record_id "
+        "WHERE r.entity = 'account' AND r.attributes IS NOT NULL"
+    )
+    found: dict[str, float] = {}
+    for customer, raw in zip(
+        table["customer"].to_pylist(), table["attributes"].to_pylist(), strict=True
+    ):
+        attributes = {str(k).lower(): v for k, v in json.loads(raw).items()}
+        for key in WALLET_KEYS:
+            try:
+                found[customer] = float(attributes[key])
+                break
+            except (KeyError, TypeError, ValueError):
+                continue
+    return pd.Series(found, name="wallet", dtype=float)
 
 
 def orders(store: Store) -> pd.DataFrame:

@@ -17,8 +17,14 @@ import pyarrow as pa
 from cxlens.config import ValueSettings
 from cxlens.errors import MetricError
 from cxlens.metrics.currency import rate_to
-from cxlens.metrics.frames import account_attributes, orders, subscription_movements
+from cxlens.metrics.frames import (
+    account_attributes,
+    orders,
+    stated_wallets,
+    subscription_movements,
+)
 from cxlens.metrics.revenue import by_group, cohorts, monthly_mrr, retention, waterfall
+from cxlens.metrics.wallet import share_of_wallet
 from cxlens.models.clv import (
     BetaGeo,
     GammaGamma,
@@ -248,6 +254,42 @@ class Value:
         ).sort_values("residual_value", ascending=False)
         survival = pd.Series(model.survival(projection_months), name="survival")
         return SubscriptionReport(self.settings.currency, model.params, survival, customers)
+
+    def share_of_wallet(self, *, quantile: float = 0.9, min_peers: int = 5) -> pd.DataFrame:
+        """Per master account: annual spend (ARR now + orders of the last 12 months), wallet
+        (stated by a source, else estimated from peers of the same segment and size) and share.
+        """
+        monthly = self.monthly_mrr()
+        spend = pd.Series(dtype=float)
+        if not monthly.empty:
+            last = monthly[monthly["month"] == monthly["month"].max()]
+            spend = last.groupby("customer")["mrr"].sum() * 12
+        history = orders(self.store)
+        if not history.empty:
+            history["amount"] = history["amount"].astype(float) * rate_to(
+                history, self.rates(), self.settings.currency
+            )
+            at = pd.to_datetime(history["occurred_at"])
+            recent = history[at > at.max() - pd.Timedelta(days=365)]
+            account_of = self._account_of_customers()
+            by_account = (
+                recent.assign(
+                    customer=recent["customer"].map(account_of).fillna(recent["customer"])
+                )
+                .groupby("customer")["amount"]
+                .sum()
+            )
+            spend = spend.add(by_account, fill_value=0.0)
+        accounts = account_attributes(self.store).set_index("customer")
+        data = accounts.join(spend.rename("spend"), how="inner").reset_index()
+        data = data.join(stated_wallets(self.store), on="customer")
+        return share_of_wallet(data, quantile=quantile, min_peers=min_peers)
+
+    def _account_of_customers(self) -> pd.Series:
+        table = self.store.query("SELECT customer_id, account_id FROM customers")
+        return pd.Series(
+            table["account_id"].to_pylist(), index=table["customer_id"].to_pylist(), dtype=object
+        )
 
     def _groups(self, by: Breakdown) -> pd.Series:
         if by == "plan":
