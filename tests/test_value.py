@@ -86,5 +86,11 @@ def test_revenue_of_the_demo_company(
     result = CliRunner().invoke(app, ["value", "clv", "-w", str(tmp_path), "--top", "5", "--json"])
     assert result.exit_code == 0, result.output
     clv_data = json.loads(result.output)
+    result = CliRunner().invoke(
+        app, ["value", "validate", "2026-01-31", "-w", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    check = json.loads(result.output)
+    assert check["holdout_error"] < 0.5 and check["tracking"][-1]["holdout"]
     assert len(clv_data["customers"]) == 5
     assert clv_data["total_clv"] == pytest.approx(float(customers["clv"].sum()))

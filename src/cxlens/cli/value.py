@@ -184,3 +184,39 @@ def wallet(
         )  # fmt: skip
     out.print(table)
     out.print("wallets marked 'estimate' come from similar accounts' spend, not from a source")
+
+
+@value_app.command("validate")
+@handle_errors
+def validate_clv(
+    calibration_end: str = typer.Argument(..., help="Last day of the calibration (YYYY-MM-DD)."),
+    workspace: Path = WorkspaceOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Fit the purchase model on orders up to a date and track it against what followed."""
+    import pandas as pd
+
+    with Workspace(workspace) as ws:
+        check = ws.value.validate_clv(calibration_end=pd.Timestamp(calibration_end))
+    track = check.tracking
+    if as_json:
+        _json(
+            {
+                "params": check.model.params,
+                "holdout_error": check.holdout_error,
+                "tracking": _records(track),
+            }
+        )
+        return
+    out.print(
+        f"holdout: expected {check.holdout['expected'].sum():,.0f} repeat purchases, actual "
+        f"{check.holdout['actual'].sum():,.0f} (error {check.holdout_error:.1%})",
+        highlight=False,
+    )
+    table = Table("week", "expected (cumulative)", "actual (cumulative)", "period")
+    for row in track.iloc[:: max(1, len(track) // 12)].to_dict(orient="records"):
+        table.add_row(
+            str(row["week"]), f"{row['expected']:,.0f}", f"{row['actual']:,.0f}",
+            "holdout" if row["holdout"] else "calibration",
+        )  # fmt: skip
+    out.print(table)

@@ -33,6 +33,7 @@ from cxlens.models.clv import (
     expected_clv,
 )
 from cxlens.models.clv.summary import summarise
+from cxlens.models.clv.validation import Validation, validate
 from cxlens.models.rfm import rfm
 from cxlens.schema.value import CUSTOMER_VALUES, VALUE_RUNS
 from cxlens.store import Store
@@ -290,6 +291,18 @@ class Value:
         return pd.Series(
             table["account_id"].to_pylist(), index=table["customer_id"].to_pylist(), dtype=object
         )
+
+    def validate_clv(
+        self, *, calibration_end: pd.Timestamp, holdout_end: pd.Timestamp | None = None
+    ) -> Validation:
+        """Fit on orders up to `calibration_end`, compare with what happened after it."""
+        history = orders(self.store)
+        if history.empty:
+            raise MetricError("no placed orders in the store: CLV needs order events")
+        end = holdout_end or pd.to_datetime(history["occurred_at"]).max().ceil("D")
+        if calibration_end >= end:
+            raise MetricError(f"the calibration must end before the data does ({end.date()})")
+        return validate(history, calibration_end=calibration_end, holdout_end=end)
 
     def _groups(self, by: Breakdown) -> pd.Series:
         if by == "plan":
