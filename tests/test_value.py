@@ -44,7 +44,11 @@ def test_revenue_of_the_demo_company(
     last = report.retention.iloc[-1]
     assert 0.5 < last["grr_t12m"] <= 1.0 <= last["nrr_t12m"] + 0.5
     # The breakdown by segment adds up to the whole.
-    by_segment = ws.value.revenue(by="segment").waterfall
+    segmented = ws.value.revenue(by="segment")
+    by_segment = segmented.waterfall
+    assert segmented.cohorts_by_group is not None and len(segmented.cohorts_by_group) >= 2
+    sizes = sum(int(t["size"]["customers"].sum()) for t in segmented.cohorts_by_group.values())
+    assert sizes == int(report.cohorts["size"]["customers"].sum())
     last_month = flow["month"].iloc[-1]
     assert by_segment.loc[by_segment["month"] == last_month, "ending_mrr"].sum() == pytest.approx(
         flow["ending_mrr"].iloc[-1]

@@ -74,6 +74,8 @@ class RevenueReport:
     retention: pd.DataFrame
     #: Logo and revenue retention by first paying month and months since.
     cohorts: dict[str, pd.DataFrame]
+    #: The same cohort tables per group, when broken down.
+    cohorts_by_group: dict[str, dict[str, pd.DataFrame]] | None = None
 
 
 class Value:
@@ -105,11 +107,15 @@ class Value:
         monthly = self.monthly_mrr()
         if by is None:
             flow, kept = waterfall(monthly), retention(monthly)
-        else:
-            groups = self._groups(by)
-            flow = by_group(monthly, groups, waterfall)
-            kept = by_group(monthly, groups, retention)
-        return RevenueReport(self.settings.currency, flow, kept, cohorts(monthly))
+            return RevenueReport(self.settings.currency, flow, kept, cohorts(monthly))
+        groups = self._groups(by)
+        flow = by_group(monthly, groups, waterfall)
+        kept = by_group(monthly, groups, retention)
+        labels = monthly["customer"].map(groups).fillna("(none)")
+        per_group = {
+            str(label): cohorts(monthly[labels == label]) for label in sorted(labels.unique())
+        }
+        return RevenueReport(self.settings.currency, flow, kept, cohorts(monthly), per_group)
 
     def clv(
         self,
