@@ -22,6 +22,7 @@ from cxlens.models.clv import (
     clv_interval,
     expected_clv,
 )
+from cxlens.models.clv.fitting import Fit
 from cxlens.models.clv.summary import summarise
 from cxlens.models.clv.validation import validate
 
@@ -205,3 +206,13 @@ def test_sbg_pooled_over_cohorts_recovers_the_process_that_made_them() -> None:
     assert (_sig(one.alpha), _sig(one.beta)) == (0.704, 1.18)
     further = one.discounted_expected_residual_lifetime(np.array([0, 5, 20]), 0.1)
     assert (np.diff(further) > 0).all()  # who has stayed longer is expected to stay longer
+
+
+def test_clv_interval_is_unknown_not_an_error_when_data_are_too_few() -> None:
+    x = np.array([0.0, 1.0, 0.0])
+    t_x, age, spend = np.array([0.0, 3.0, 0.0]), np.array([10.0, 10.0, 10.0]), x * 20 + 0.0
+    purchases, money = BetaGeo(), GammaGamma()
+    purchases.fit_result = Fit({"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 1.0}, -1.0, 1)
+    money.fit_result = Fit({"p": 1.0, "q": 2.0, "gamma": 1.0}, -1.0, 1)
+    low, high = clv_interval(purchases, money, x, t_x, age, spend)
+    assert np.isnan(low).all() and np.isnan(high).all()

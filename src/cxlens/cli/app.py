@@ -302,13 +302,28 @@ def demo(
         reports = _run_ingest(ws, None, quiet=as_json)
         with err.status("resolving identities: records → master customers and accounts"):
             identity = ws.identity.resolve()
+        with err.status("value: revenue and lifetime value"):
+            revenue = ws.value.revenue()
+            value = ws.value.clv()
         info = ws.status()
+    last = revenue.waterfall.iloc[-1]
+    kept = revenue.retention.iloc[-1]
+    value_summary = {
+        "month": str(last["month"]),
+        "arr": float(last["arr"]),
+        "nrr_t12m": float(kept["nrr_t12m"]),
+        "grr_t12m": float(kept["grr_t12m"]),
+        "logo_churn": float(last["logo_churn"]),
+        "clv_12m": float(value.customers["clv"].sum()),
+        "currency": revenue.currency,
+    }
     elapsed = time.perf_counter() - started
     if as_json:
         _json(
             {
                 "loads": [r.to_dict() for r in reports],
                 "identity": asdict(identity),
+                "value": value_summary,
                 "status": info,
                 "seconds": elapsed,
                 "truth": str(root / "truth"),
@@ -322,6 +337,14 @@ def demo(
         f"identity: {people.records:,} person records → {people.masters:,} master customers, "
         f"{accounts.records:,} account records → {accounts.masters:,} master accounts "
         f"({identity.seconds:.0f} s); {people.review + accounts.review:,} pairs to review",
+        highlight=False,
+    )
+    out.print(
+        f"value ({value_summary['month']}): ARR {value_summary['arr']:,.0f} "
+        f"{value_summary['currency']}, NRR {value_summary['nrr_t12m']:.0%} and GRR "
+        f"{value_summary['grr_t12m']:.0%} over 12 months, logo churn "
+        f"{value_summary['logo_churn']:.1%} this month; 12-month CLV of buyers "
+        f"{value_summary['clv_12m']:,.0f} {value_summary['currency']} — see `cxlens value …`",
         highlight=False,
     )
     out.print(

@@ -63,9 +63,14 @@ def clv_interval(
 ) -> tuple[F64, F64]:
     """Each customer's CLV interval from the uncertainty of the fitted parameters: CLV under
     `draws` parameter sets from their asymptotic distribution, and its (1 ± level) / 2
-    quantiles. It does not include the randomness of the customer's own future purchases."""
+    quantiles. It does not include the randomness of the customer's own future purchases.
+    Both ends are NaN when the data are too few to estimate the parameters' uncertainty."""
     if purchases.fit_result is None or spend.fit_result is None:
         raise ModelError("fit both models before asking for CLV intervals")
+    if purchases.fit_result.covariance is None or spend.fit_result.covariance is None:
+        # Too little data for the likelihood to be curved at its top: no honest interval.
+        unknown = np.full(len(np.asarray(frequency)), np.nan)
+        return unknown, unknown.copy()
     (x, t_x, t), inverse = distinct(frequency, recency, age)
     (fx, fm), spend_inverse = distinct(frequency, monetary_value)
     values = np.empty((draws, len(np.asarray(frequency))))
