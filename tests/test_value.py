@@ -74,6 +74,16 @@ def test_revenue_of_the_demo_company(
     assert len(contracts.customers) == flow["customers"].iloc[-1]
     assert (contracts.customers["residual_value"] >= contracts.customers["mrr"] * 0).all()
     assert contracts.customers["residual_value"].is_monotonic_decreasing
+    voice = ws.voc.satisfaction(by=["touchpoint"], min_sample=30)
+    assert set(voice["measure"]) == {"nps", "csat", "ces"}
+    nps = voice[voice["measure"] == "nps"]
+    assert nps["value"].between(-100, 100).all() and (nps["low"] <= nps["value"]).all()
+    assert voice["n"].sum() == ws.store.scalar(
+        "SELECT count(*) FROM events WHERE kind = 'survey' AND score IS NOT NULL"
+    )
+    monthly = ws.voc.satisfaction(by=["segment"], period="M", min_sample=30)
+    assert (monthly["low_sample"] == (monthly["n"] < 30)).all()  # flagged, never dropped
+    assert monthly["n"].sum() == voice["n"].sum()
     wallets = ws.value.share_of_wallet(min_peers=3)
     assert set(wallets["wallet_source"]) <= {"estimate", "attribute", "none"}
     assert wallets["share"].dropna().between(0, 1).all()

@@ -16,7 +16,7 @@ from cxlens.config import WORKSPACE_FILE, WorkspaceConfig, load_config, parse_co
 from cxlens.errors import ConfigError, UnknownSource
 from cxlens.identity import Identity
 from cxlens.ingest.loader import AfterBatch, LoadReport, Progress, load_source
-from cxlens.metrics.service import Value
+from cxlens.metrics.service import Value, Voice
 from cxlens.store import Store, open_store
 
 
@@ -68,6 +68,11 @@ class Workspace:
     def value(self) -> Value:
         """Revenue (MRR, waterfall, retention, cohorts) in the reporting currency."""
         return Value(self.store, self.config.value, self.root)
+
+    @property
+    def voc(self) -> Voice:
+        """The voice of the customer: satisfaction by touchpoint, channel, segment, period."""
+        return Voice(self.store)
 
     def close(self) -> None:
         if self._store is not None:

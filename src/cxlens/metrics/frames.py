@@ -77,3 +77,23 @@ def orders(store: Store) -> pd.DataFrame:
         "ORDER BY e.occurred_at, e.event_id"
     ).to_pandas()
     return frame
+
+
+def survey_responses(store: Store) -> pd.DataFrame:
+    """Survey answers with what they can be broken down by: measure, score, occurred_at,
+    touchpoint (the survey, else the journey stage), journey_stage, channel, and the master
+    customer's account segment, region and owner."""
+    frame: pd.DataFrame = store.query(
+        "SELECT e.action AS measure, e.score, e.occurred_at, e.journey_stage, e.channel, "
+        "e.properties, l.master_id AS customer, a.segment, a.region, a.owner "
+        "FROM events AS e "
+        "LEFT JOIN record_links AS l ON l.record_id = e.record_id "
+        "LEFT JOIN customers AS c ON c.customer_id = l.master_id "
+        "LEFT JOIN accounts AS a ON a.account_id = c.account_id "
+        "WHERE e.kind = 'survey' AND e.score IS NOT NULL"
+    ).to_pandas()
+    survey = frame.pop("properties").map(
+        lambda raw: json.loads(raw).get("survey") if isinstance(raw, str) and raw else None
+    )
+    frame["touchpoint"] = survey.fillna(frame["journey_stage"])
+    return frame
