@@ -37,13 +37,27 @@ def expected_clv(
     # Customers with the same (frequency, recency, age) expect the same purchases: compute
     # each distinct history once (dates make them few) and spread the result back.
     (x, t_x, t), inverse = distinct(frequency, recency, age)
+    total = _discounted_purchases(purchases, x, t_x, t, periods, period_length, discount_rate)
+    return np.asarray(total[inverse] * spend_each, dtype=np.float64)
+
+
+def _discounted_purchases(
+    purchases: PurchaseModel,
+    x: F64,
+    t_x: F64,
+    t: F64,
+    periods: int,
+    period_length: float,
+    discount_rate: float,
+) -> F64:
+    """Σ_i (E[purchases by period i] − E[by i − 1]) / (1 + d)^i for each history."""
     total = np.zeros(len(x), dtype=np.float64)
     before = np.zeros_like(total)
     for i in range(1, periods + 1):
         by_now = purchases.expected_purchases(i * period_length, x, t_x, t)
         total += (by_now - before) / (1 + discount_rate) ** i
         before = by_now
-    return np.asarray(total[inverse] * spend_each, dtype=np.float64)
+    return total
 
 
 def clv_interval(
@@ -85,12 +99,7 @@ def clv_interval(
         money = GammaGamma(p=p_gg["p"], q=p_gg["q"], gamma=p_gg["gamma"]).expected_spend(fx, fm)[
             spend_inverse
         ]
-        total = np.zeros(len(x))
-        before = np.zeros(len(x))
-        for k in range(1, periods + 1):
-            by_now = model.expected_purchases(k * period_length, x, t_x, t)
-            total += (by_now - before) / (1 + discount_rate) ** k
-            before = by_now
+        total = _discounted_purchases(model, x, t_x, t, periods, period_length, discount_rate)
         values[i] = total[inverse] * money
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
