@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxlens.identity.clusters import FORCED, I64, constrained_components
+from cxlens.identity.clusters import FORCED, I64, components, constrained_components
 from cxlens.identity.matching import candidate_pairs, score, train
-from cxlens.identity.model import ModelSpec
+from cxlens.identity.model import SPECS, ModelSpec
 from cxlens.schema.records import Entity
 
 
@@ -110,8 +110,6 @@ def link_entity(
     n = len(ids)
     rules = _rule_links(engine, table, spec.entity)
     rl, rr = _positions(ids, rules["unique_id_l"]), _positions(ids, rules["unique_id_r"])
-    from cxlens.identity.clusters import components
-
     det = components(n, rl, rr)
     engine.register("_det", pa.table({"unique_id": ids, "det_id": pa.array(det)}))
     engine.execute(
@@ -300,8 +298,6 @@ def link_records(
     """Accounts first, then people (who are compared on the account they belong to).
 
     Expects `people` and `companies` from `normalize.prepare`."""
-    from cxlens.identity.model import SPECS
-
     models, must_link, cannot_link = models or {}, must_link or {}, cannot_link or {}
     out: dict[Entity, Linkage] = {}
     for entity, table in ((Entity.ACCOUNT, "companies"), (Entity.PERSON, "people")):

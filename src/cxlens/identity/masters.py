@@ -149,7 +149,3 @@ def _assign(
                 out.changes.append(Change("merge", now, was, rids[a:b]))
     out.retired = {u for u, t in zip(unique_ids, code_taken, strict=True) if not t}
     return out
-
-
-def label_array(values: list[int]) -> I64:
-    return np.asarray(values, dtype=np.int64)

@@ -107,7 +107,6 @@ def prepare(engine: duckdb.DuckDBPyConnection, source: str = "records") -> None:
             CASE WHEN r.em LIKE '%_@_%' AND rm.local IS NULL THEN r.em_local || '@' || r.em_domain
                  END AS email,
             CASE WHEN r.em LIKE '%_@_%' THEN r.em_local END AS email_local,
-            {_letters("r.em_local")} AS email_stem,
             r.em_local0 AS email_words,
             nullif(r.em_domain, '') AS email_domain,
             fm.domain IS NOT NULL AS email_is_free,

@@ -99,19 +99,22 @@ class Value:
             )
         return None
 
-    def monthly_mrr(self) -> pd.DataFrame:
+    def monthly_mrr(self, movements: pd.DataFrame | None = None) -> pd.DataFrame:
+        if movements is None:
+            movements = subscription_movements(self.store)
         return monthly_mrr(
-            subscription_movements(self.store),
+            movements,
             rates=self.rates(),
             currency=self.settings.currency,
         )
 
     def revenue(self, *, by: Breakdown | None = None) -> RevenueReport:
-        monthly = self.monthly_mrr()
+        movements = subscription_movements(self.store)
+        monthly = self.monthly_mrr(movements)
         if by is None:
             flow, kept = waterfall(monthly), retention(monthly)
             return RevenueReport(self.settings.currency, flow, kept, cohorts(monthly))
-        groups = self._groups(by)
+        groups = self._groups(by, movements)
         flow = by_group(monthly, groups, waterfall)
         kept = by_group(monthly, groups, retention)
         labels = monthly["customer"].map(groups).fillna("(none)")
@@ -313,9 +316,9 @@ class Value:
             raise MetricError(f"the calibration must end before the data does ({end.date()})")
         return validate(history, calibration_end=calibration_end, holdout_end=end)
 
-    def _groups(self, by: Breakdown) -> pd.Series:
+    def _groups(self, by: Breakdown, movements: pd.DataFrame) -> pd.Series:
         if by == "plan":
-            moves = subscription_movements(self.store).dropna(subset=["plan"])
+            moves = movements.dropna(subset=["plan"])
             latest: pd.Series = moves.groupby("customer")["plan"].last()
             return latest
         attributes = account_attributes(self.store).set_index("customer")

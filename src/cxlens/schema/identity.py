@@ -17,14 +17,6 @@ class DecisionKind(StrEnum):
     SPLIT = "split"  # these records are a party of their own
 
 
-class LinkMethod(StrEnum):
-    SINGLETON = "singleton"  # provisional: not resolved yet
-    UNIQUE = "unique"  # resolved, and nothing else matched
-    RULE = "rule"
-    PROBABILISTIC = "probabilistic"
-    MANUAL = "manual"
-
-
 IDENTITY_RUNS = Table(
     name="identity_runs",
     doc="One row per identity resolution run, with the models it trained or used.",
