@@ -24,7 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "metrics": {"config", "models", "store"},
     # Models take arrays and frames and return scores: no store, no config.
     "models": set(),
-    "workspace": {"config", "identity", "ingest", "metrics", "sources", "store"},
+    # Voice of the customer runs models over frames the store hands over, and keeps the results.
+    "voc": {"config", "metrics", "models", "store"},
+    "workspace": {"config", "identity", "ingest", "metrics", "sources", "store", "voc"},
     "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo"},
 }
 

@@ -123,12 +123,55 @@ class ValueSettings(_Strict):
         return self
 
 
+TEXT_KINDS = ("survey", "ticket", "social", "community", "note")
+
+
+class VocSettings(_Strict):
+    kinds: list[str] = Field(
+        default_factory=lambda: list(TEXT_KINDS),
+        description="Event kinds whose text is the customer's voice (deal names are not).",
+    )
+    domain_kinds: list[str] = Field(
+        default_factory=lambda: ["survey", "social", "community"],
+        description="Kinds the domain sentiment model scores: the customers' own prose, like "
+        "the survey comments it learns from; terse ticket subjects and staff notes keep the "
+        "lexicon.",
+    )
+    adapt: bool = Field(
+        True,
+        description="Self-train the domain model on the texts it scores, seeded by its own "
+        "confident labels.",
+    )
+    min_sample: int = Field(30, ge=1, description="Answers below which a figure is flagged.")
+    domain_min_labels: int = Field(
+        200,
+        ge=20,
+        description="Scored survey comments needed before the domain sentiment model is trained.",
+    )
+    themes: int | None = Field(
+        None,
+        ge=2,
+        le=80,
+        description="Number of themes to discover; chosen from the data if unset.",
+    )
+    emerging_period: Literal["D", "W", "M"] = Field("W", description="Day, week or month.")
+    emerging_baseline: int = Field(8, ge=2, description="Periods each one is compared with.")
+    emerging_alpha: float = Field(0.01, gt=0, lt=1, description="False-discovery rate.")
+    emerging_min_ratio: float = Field(1.5, ge=1, description="Rise over the baseline to act on.")
+    emerging_min_count: int = Field(5, ge=1, description="Texts a theme needs in the period.")
+    churn_horizon_days: int = Field(
+        180, ge=7, description="Churn within this many days after the texts counts for drivers."
+    )
+    seed: int = 0
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     value: ValueSettings = Field(default_factory=ValueSettings)
+    voc: VocSettings = Field(default_factory=VocSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -16,8 +16,11 @@ from cxlens.config import WORKSPACE_FILE, WorkspaceConfig, load_config, parse_co
 from cxlens.errors import ConfigError, UnknownSource
 from cxlens.identity import Identity
 from cxlens.ingest.loader import AfterBatch, LoadReport, Progress, load_source
-from cxlens.metrics.service import Value, Voice
+from cxlens.metrics.service import Value
 from cxlens.store import Store, open_store
+
+if TYPE_CHECKING:
+    from cxlens.voc import Voice
 
 
 class Workspace:
@@ -71,8 +74,11 @@ class Workspace:
 
     @property
     def voc(self) -> Voice:
-        """The voice of the customer: satisfaction by touchpoint, channel, segment, period."""
-        return Voice(self.store)
+        """The voice of the customer: satisfaction, sentiment, themes, drivers, emerging issues."""
+        # Imported here: text analytics pulls in scikit-learn, which other commands never need.
+        from cxlens.voc import Voice
+
+        return Voice(self.store, self.config.voc)
 
     def close(self) -> None:
         if self._store is not None:

@@ -305,6 +305,12 @@ def demo(
         with err.status("value: revenue and lifetime value"):
             revenue = ws.value.revenue()
             value = ws.value.clv()
+        with err.status("voice of the customer: sentiment, themes, drivers, emerging issues"):
+            # The demo company sells software: it starts from the SaaS topic library.
+            ws.voc.load_library("saas", actor="demo")
+            voice = ws.voc.analyse(actor="demo")
+            top_driver = ws.voc.drivers("nps").query("factor_kind == 'theme'").head(1)
+            emerging_now = ws.voc.emerging(periods=3)
         info = ws.status()
     last = revenue.waterfall.iloc[-1]
     kept = revenue.retention.iloc[-1]
@@ -317,6 +323,15 @@ def demo(
         "clv_12m": float(value.customers["clv"].sum()),
         "currency": revenue.currency,
     }
+    voice_summary = {
+        "texts": voice.texts,
+        "sentiment_model": voice.sentiment_model,
+        "domain_gain": voice.domain.gain if voice.domain else None,
+        "themes": len(voice.themes),
+        "top_nps_driver": top_driver["label"].iloc[0] if len(top_driver) else None,
+        "top_nps_impact": float(top_driver["impact"].iloc[0]) if len(top_driver) else None,
+        "emerging": sorted(set(emerging_now["label"])),
+    }
     elapsed = time.perf_counter() - started
     if as_json:
         _json(
@@ -324,6 +339,7 @@ def demo(
                 "loads": [r.to_dict() for r in reports],
                 "identity": asdict(identity),
                 "value": value_summary,
+                "voice": voice_summary,
                 "status": info,
                 "seconds": elapsed,
                 "truth": str(root / "truth"),
@@ -345,6 +361,18 @@ def demo(
         f"{value_summary['grr_t12m']:.0%} over 12 months, logo churn "
         f"{value_summary['logo_churn']:.1%} this month; 12-month CLV of buyers "
         f"{value_summary['clv_12m']:,.0f} {value_summary['currency']} — see `cxlens value …`",
+        highlight=False,
+    )
+    driver = (
+        f"fixing {voice_summary['top_nps_driver']} would move NPS by about "
+        f"{voice_summary['top_nps_impact']:+.1f} points"
+        if voice_summary["top_nps_driver"]
+        else "no NPS driver stands out"
+    )
+    emerging_text = ", ".join(sorted(set(emerging_now["label"]))) or "none"
+    out.print(
+        f"voice: {voice.texts:,} texts, {voice.domain_note}; {len(voice.themes)} themes; "
+        f"{driver}; emerging now: {emerging_text} — see `cxlens voc …`",
         highlight=False,
     )
     out.print(

@@ -107,6 +107,10 @@ def social(rng: np.random.Generator, acc: Accounts, people: People, truth: Truth
         for p, w, i in zip(platform, who, ids.tolist(), strict=True)
     ]
     names = pa.array(display)
+    # An incident at the end of the history: customers complain about speed on social media
+    # at several times the usual rate. Drawn last, from its own generator, so every other
+    # mention, author and identity is the same as without it.
+    extra = _incident(np.random.default_rng(int(rng.integers(2**62))), acc, users, kind, ids)
     truth.person_keys(
         "social",
         "social_mentions.csv",
@@ -126,6 +130,26 @@ def social(rng: np.random.Generator, acc: Accounts, people: People, truth: Truth
         pol,
         named,
     )
+    truth.text_labels(
+        "social",
+        "social_mentions.csv",
+        "Mention ID",
+        pa.array(extra.ids).cast(pa.string()),
+        "Full Text",
+        np.full(len(extra.ids), INCIDENT_THEME, dtype=np.int64),
+        np.full(len(extra.ids), tx.NEG, dtype=np.int64),
+        np.full(len(extra.ids), -1, dtype=np.int64),
+    )
+    ids = np.concatenate([ids, extra.ids])
+    when = np.concatenate([when, extra.when])
+    inverse = np.concatenate([inverse, extra.user])
+    platform = home[inverse]
+    text = pa.concat_arrays([text, extra.text])
+    label = np.concatenate([label, np.full(len(extra.ids), -1)])
+    urls += [
+        lx.SOCIAL_URLS[int(home[u])].format(h=people.handle[int(users[u])], id=i)
+        for u, i in zip(extra.user, extra.ids.tolist(), strict=True)
+    ]
     idx = pa.array(inverse.astype(np.int64))
     return pa.table(
         {
@@ -140,6 +164,32 @@ def social(rng: np.random.Generator, acc: Accounts, people: People, truth: Truth
             "Sentiment": labels(("negative", "neutral", "positive"), label + 1),
         }
     )
+
+
+#: The planted emerging issue: complaints about speed in the last two weeks of the history.
+INCIDENT_THEME = tx.PERFORMANCE
+INCIDENT_DAYS = 14
+
+
+class _Incident(NamedTuple):
+    ids: I64
+    when: I64
+    user: I64  # index into the authors of the regular mentions
+    text: pa.Array
+
+
+def _incident(
+    rng: np.random.Generator, acc: Accounts, users: I64, kind: I64, ids: I64
+) -> _Incident:
+    customers = np.nonzero(kind[users] == CUSTOMER)[0]
+    n = max(30, acc.n // 12) if len(customers) else 0
+    user = rng.choice(customers, n).astype(np.int64) if n else np.zeros(0, np.int64)
+    when = np.sort(END - (rng.random(n) * INCIDENT_DAYS * DAY).astype(np.int64) - 1)
+    start = int(ids.max()) if len(ids) else 1_676_000_000_000_000_000
+    new_ids = increasing(rng, n, start, (10**11, 10**13))
+    theme = np.full(n, INCIDENT_THEME, dtype=np.int64)
+    text, _ = tx.draw(rng, tx.SOCIAL, theme, np.full(n, tx.NEG, dtype=np.int64))
+    return _Incident(new_ids, when, user, text)
 
 
 def _ideas(rng: np.random.Generator, segment: I64) -> I64:

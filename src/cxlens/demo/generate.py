@@ -262,6 +262,12 @@ def _write_truth(
             "churned_accounts": churned,
             "churn_causes": list(CAUSES),
             "themes": list(tx.THEMES),
+            "emerging_issue": {
+                "theme": tx.THEMES[community.INCIDENT_THEME],
+                "source": "social_mentions.csv",
+                "days": community.INCIDENT_DAYS,
+                "until": REFERENCE_DATE.isoformat(),
+            },
             "requested_features": [
                 {"feature": p, "topic": t, "segment": lx.SEGMENTS[s]} for p, t, s in tx.IDEAS
             ],

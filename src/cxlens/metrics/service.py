@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -23,10 +22,8 @@ from cxlens.metrics.frames import (
     orders,
     stated_wallets,
     subscription_movements,
-    survey_responses,
 )
 from cxlens.metrics.revenue import by_group, cohorts, monthly_mrr, retention, waterfall
-from cxlens.metrics.satisfaction import satisfaction, trend
 from cxlens.metrics.wallet import share_of_wallet
 from cxlens.models.clv import (
     BetaGeo,
@@ -323,27 +320,3 @@ class Value:
             return latest
         attributes = account_attributes(self.store).set_index("customer")
         return attributes[by]
-
-
-VoiceBreakdown = Literal["touchpoint", "journey_stage", "channel", "segment", "region", "owner"]
-
-
-class Voice:
-    """The voice of the customer over the store (satisfaction now; text analytics follow)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def satisfaction(
-        self,
-        *,
-        by: Sequence[VoiceBreakdown] = ("touchpoint",),
-        period: str | None = None,
-        min_sample: int = 30,
-    ) -> pd.DataFrame:
-        responses = survey_responses(self.store)
-        if responses.empty:
-            raise MetricError("no survey answers in the store")
-        if period is None:
-            return satisfaction(responses, by=list(by), min_sample=min_sample)
-        return trend(responses, period=period, by=list(by), min_sample=min_sample)

@@ -9,9 +9,10 @@ from cxlens.schema.identity import IDENTITY_TABLES
 from cxlens.schema.operations import LOADS, META, REJECTS
 from cxlens.schema.records import SOURCE_RECORDS
 from cxlens.schema.value import VALUE_TABLES
+from cxlens.schema.voc import VOC_TABLES
 
 #: Bumped whenever a table changes shape; the store refuses to open a newer one.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: tuple[Table, ...] = (
     META,
@@ -24,4 +25,5 @@ TABLES: tuple[Table, ...] = (
     RECORD_LINKS,
     *IDENTITY_TABLES,
     *VALUE_TABLES,
+    *VOC_TABLES,
 )
