@@ -170,3 +170,45 @@ def test_voc_commands_print_json(tmp_path: Path, request: pytest.FixtureRequest)
     assert plain.exit_code == 0 and "would move NPS by about" in plain.output
     missing = runner.invoke(app, ["voc", "theme", "rename", "t-nope", "x", "-w", str(tmp_path)])
     assert missing.exit_code != 0 and "t-nope" in missing.output
+
+
+def test_texts_in_another_language_are_flagged_not_scored(tmp_path: Path) -> None:
+    """A small survey export, English and Portuguese: too few scored comments for a domain
+    model, so the lexicon scores the English ones and flags the Portuguese ones."""
+    english = [
+        ("Support answered within an hour, great experience.", 10),
+        ("The dashboards are painfully slow and keep timing out.", 3),
+        ("Invoices are wrong again and nobody replies to our emails.", 2),
+        ("Onboarding was smooth and the team was live in two weeks.", 9),
+    ]
+    portuguese = [
+        ("O produto chegou quebrado e ninguém respondeu aos meus e-mails.", 2),
+        ("Entrega muito rápida, recomendo a loja para todos os amigos.", 10),
+    ]
+    rows = [
+        '"Response ID","Respondent Email","Respondent Name","Survey","Metric","Score","Comment",'
+        '"Touchpoint","Channel","Submitted At"'
+    ]
+    for i in range(60):
+        text, score = (english + portuguese)[i % 6]
+        rows.append(
+            f'"R{i}","p{i}@example.com",,"NPS","NPS",{score},"{text}","Product","Web",'
+            f'"2026-0{1 + i % 6}-10T10:00:00Z"'
+        )
+    (tmp_path / "nps.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws = Workspace.init(tmp_path)
+    ws.add_source("nps", {"preset": "survey_responses", "path": "nps.csv"})
+    ws.ingest()
+    run = ws.voc.analyse()
+    assert run.texts == 60 and run.sentiment_model == "lexicon" and run.domain is None
+    assert "fewer than the 200" in run.domain_note
+    texts = ws.voc.texts(limit=100)
+    pt = texts[texts["text"].str.contains("produto|Entrega")]
+    assert len(pt) == 20 and set(pt["language"]) == {"pt"}
+    assert not pt["supported"].any() and pt["sentiment"].isna().all()
+    en = texts[~texts.index.isin(pt.index)]
+    assert en["supported"].all() and en["sentiment"].notna().all()
+    slow = en[en["text"].str.contains("painfully slow")]
+    assert set(slow["sentiment"]) == {"negative"}
+    assert run.unsupported == 20
+    ws.close()

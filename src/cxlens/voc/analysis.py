@@ -201,7 +201,7 @@ def _score(
     """Language and sentiment per text: the domain model on the kinds it was made for (the
     customers' own words), the lexicon on the rest."""
     lexicon = LexiconSentiment()
-    mine = texts["kind"].isin(settings.domain_kinds).to_numpy()
+    mine = texts["kind"].isin(settings.domain_kinds).to_numpy(copy=True)
     if model.name == lexicon.name:
         mine[:] = False
     columns: dict[str, np.ndarray] = {
