@@ -26,7 +26,9 @@ ALLOWED: dict[str, set[str]] = {
     "models": set(),
     # Voice of the customer runs models over frames the store hands over, and keeps the results.
     "voc": {"config", "metrics", "models", "store"},
-    "workspace": {"config", "identity", "ingest", "metrics", "sources", "store", "voc"},
+    # Early warning trains models on point-in-time frames and reads revenue for ARR.
+    "risk": {"config", "metrics", "models", "store"},
+    "workspace": {"config", "identity", "ingest", "metrics", "risk", "sources", "store", "voc"},
     "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo"},
 }
 

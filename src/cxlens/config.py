@@ -165,6 +165,31 @@ class VocSettings(_Strict):
     seed: int = 0
 
 
+class RiskSettings(_Strict):
+    horizon_days: int = Field(
+        60, ge=7, le=365, description="Predict churn within this many days of the score date."
+    )
+    backtest_folds: int = Field(4, ge=1, le=24, description="Rolling back-test windows.")
+    fold_months: int = Field(3, ge=1, le=12, description="Months of cutoffs per window.")
+    high_risk: float = Field(0.25, gt=0, lt=1, description="Probability from which risk is high.")
+    medium_risk: float = Field(0.08, gt=0, lt=1, description="Probability from which it is medium.")
+    scorecard: Path | None = Field(
+        None,
+        description="Health scorecard YAML (relative to the workspace); the packaged "
+        "SaaS scorecard when unset.",
+    )
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> RiskSettings:
+        if self.medium_risk >= self.high_risk:
+            raise ValueError(
+                f"risk.medium_risk ({self.medium_risk}) must be below risk.high_risk "
+                f"({self.high_risk})"
+            )
+        return self
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -172,6 +197,7 @@ class WorkspaceConfig(_Strict):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     value: ValueSettings = Field(default_factory=ValueSettings)
     voc: VocSettings = Field(default_factory=VocSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

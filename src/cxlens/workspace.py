@@ -20,6 +20,7 @@ from cxlens.metrics.service import Value
 from cxlens.store import Store, open_store
 
 if TYPE_CHECKING:
+    from cxlens.risk.service import Risk
     from cxlens.voc import Voice
 
 
@@ -71,6 +72,14 @@ class Workspace:
     def value(self) -> Value:
         """Revenue (MRR, waterfall, retention, cohorts) in the reporting currency."""
         return Value(self.store, self.config.value, self.root)
+
+    @property
+    def risk(self) -> Risk:
+        """Health scorecards, churn models, back-tests, scores with reasons, revenue at risk."""
+        # Imported here: churn models pull in LightGBM and lifelines.
+        from cxlens.risk.service import Risk
+
+        return Risk(self.store, self.config.risk, self.value, self.root)
 
     @property
     def voc(self) -> Voice:

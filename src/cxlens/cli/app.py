@@ -311,6 +311,10 @@ def demo(
             voice = ws.voc.analyse(actor="demo")
             top_driver = ws.voc.drivers("nps").query("factor_kind == 'theme'").head(1)
             emerging_now = ws.voc.emerging(periods=3)
+        with err.status("early warning: back-testing and training the churn model, scoring"):
+            trained = ws.risk.train()
+            risk_scores = ws.risk.score()
+            ws.risk.health(days=30)
         info = ws.status()
     last = revenue.waterfall.iloc[-1]
     kept = revenue.retention.iloc[-1]
@@ -332,6 +336,14 @@ def demo(
         "top_nps_impact": float(top_driver["impact"].iloc[0]) if len(top_driver) else None,
         "emerging": sorted(set(emerging_now["label"])),
     }
+    tested = trained.backtest
+    risk_summary = {
+        "model_id": trained.model_id,
+        "backtest_roc_auc": tested["model"]["roc_auc"],
+        "scorecard_roc_auc": tested["scorecard"].get("roc_auc"),
+        "high_risk_accounts": int((risk_scores["risk_band"] == "high").sum()),
+        "revenue_at_risk": float(risk_scores["revenue_at_risk"].sum()),
+    }
     elapsed = time.perf_counter() - started
     if as_json:
         _json(
@@ -340,6 +352,7 @@ def demo(
                 "identity": asdict(identity),
                 "value": value_summary,
                 "voice": voice_summary,
+                "risk": risk_summary,
                 "status": info,
                 "seconds": elapsed,
                 "truth": str(root / "truth"),
@@ -373,6 +386,17 @@ def demo(
     out.print(
         f"voice: {voice.texts:,} texts, {voice.domain_note}; {len(voice.themes)} themes; "
         f"{driver}; emerging now: {emerging_text} — see `cxlens voc …`",
+        highlight=False,
+    )
+    scorecard_auc = risk_summary["scorecard_roc_auc"]
+    out.print(
+        f"early warning: churn within {trained.horizon_days} days, back-test ROC-AUC "
+        f"{risk_summary['backtest_roc_auc']:.3f} (health scorecard "
+        f"{scorecard_auc:.3f}); {risk_summary['high_risk_accounts']:,} accounts at high risk, "
+        f"revenue at risk {risk_summary['revenue_at_risk']:,.0f} {value_summary['currency']} "
+        "— see `cxlens risk …`"
+        if scorecard_auc is not None
+        else f"early warning: back-test ROC-AUC {risk_summary['backtest_roc_auc']:.3f}",
         highlight=False,
     )
     out.print(

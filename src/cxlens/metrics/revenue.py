@@ -65,8 +65,8 @@ def monthly_mrr(
     for customer, group in per_month.groupby(level="customer", sort=True):
         series = group.droplevel("customer").reindex(months)
         mrr = series["delta"].fillna(0.0).cumsum().round(6)
-        paused = series["last_action"].eq("pause").astype(object)
-        paused[series["last_action"].isna()] = None
+        paused = series["last_action"].eq("pause").astype("boolean")
+        paused = paused.mask(series["last_action"].isna())
         paused = paused.ffill().fillna(False).astype(bool) & (mrr <= 0)
         frames.append(
             pd.DataFrame(
@@ -100,7 +100,7 @@ def waterfall(monthly: pd.DataFrame) -> pd.DataFrame:
     """Per month: starting MRR, each movement (see module docstring), ending MRR, customers."""
     data = monthly.sort_values(["customer", "month"]).copy()
     data["before"] = data.groupby("customer")["mrr"].shift(1).fillna(0.0)
-    data["was_paused"] = data.groupby("customer")["paused"].shift(1).fillna(False).astype(bool)
+    data["was_paused"] = data.groupby("customer")["paused"].shift(1, fill_value=False)
     data["paid_before"] = data.groupby("customer")["before"].cummax().gt(0)
     up = data["mrr"] > data["before"]
     down = data["mrr"] < data["before"]

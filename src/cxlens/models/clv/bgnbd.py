@@ -10,7 +10,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from cxlens.errors import ModelError
-from cxlens.models.clv.fitting import F64, Fit, fit_positive, grouped
+from cxlens.models.clv.fitting import F64, MAX_LOG, Fit, fit_positive, grouped
 
 
 def _check(frequency: F64, recency: F64, age: F64) -> None:
@@ -36,7 +36,7 @@ class BetaGeo:
     def _objective(log_params: F64, x: F64, t_x: F64, age: F64, weights: F64) -> tuple[float, F64]:
         """Negative log-likelihood and its gradient in the log parameters (analytic, so the
         optimiser needs one evaluation per step instead of five)."""
-        r, alpha, a, b = np.exp(log_params)
+        r, alpha, a, b = np.exp(np.clip(log_params, -MAX_LOG, MAX_LOG))
         repeat = x > 0
         common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
         beta_part = betaln(a, b + x) - betaln(a, b)

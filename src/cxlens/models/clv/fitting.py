@@ -11,6 +11,10 @@ from scipy.optimize import minimize
 
 from cxlens.errors import ModelError
 
+#: Parameters are fitted on the log scale. A step past e^±30 is the optimiser overshooting, not
+#: an estimate; clipping keeps the objective finite there so it can step back.
+MAX_LOG = 30.0
+
 F64 = npt.NDArray[np.float64]
 
 

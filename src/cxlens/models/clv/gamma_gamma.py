@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from cxlens.errors import ModelError
-from cxlens.models.clv.fitting import F64, Fit, fit_positive, grouped
+from cxlens.models.clv.fitting import F64, MAX_LOG, Fit, fit_positive, grouped
 
 
 @dataclass
@@ -25,7 +25,7 @@ class GammaGamma:
     @staticmethod
     def _objective(log_params: F64, x: F64, m: F64, weights: F64) -> tuple[float, F64]:
         """Negative log-likelihood and its analytic gradient in the log parameters."""
-        p, q, gamma = np.exp(log_params)
+        p, q, gamma = np.exp(np.clip(log_params, -MAX_LOG, MAX_LOG))
         px = p * x
         log_spent = np.log(gamma + m * x)
         ll = (

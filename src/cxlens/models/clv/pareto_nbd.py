@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import gammaln, hyp2f1
 
 from cxlens.errors import ModelError
-from cxlens.models.clv.fitting import F64, Fit, fit_positive, grouped
+from cxlens.models.clv.fitting import F64, MAX_LOG, Fit, fit_positive, grouped
 
 
 def _log_a0(r: float, alpha: float, s: float, beta: float, x: F64, t_x: F64, age: F64) -> F64:
@@ -55,7 +55,7 @@ class ParetoNBD:
         (gx, gt_x, gt), weights = grouped(x, t_x, t)
 
         def negative(log_params: F64) -> float:
-            r, alpha, s, beta = np.exp(log_params)
+            r, alpha, s, beta = np.exp(np.clip(log_params, -MAX_LOG, MAX_LOG))
             ll, _, _ = self._log_likelihood(r, alpha, s, beta, gx, gt_x, gt)
             return -float(np.sum(weights * ll))
 

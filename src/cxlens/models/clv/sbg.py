@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import betaln, hyp2f1
 
 from cxlens.errors import ModelError
-from cxlens.models.clv.fitting import F64, Fit, fit_positive
+from cxlens.models.clv.fitting import F64, MAX_LOG, Fit, fit_positive
 
 
 @dataclass
@@ -22,7 +22,7 @@ class ShiftedBetaGeometric:
 
     @staticmethod
     def _negative_log_likelihood(log_params: F64, lost: F64, survivors: float) -> float:
-        alpha, beta = np.exp(log_params)
+        alpha, beta = np.exp(np.clip(log_params, -MAX_LOG, MAX_LOG))
         periods = np.arange(1, len(lost) + 1)
         log_churn_at = betaln(alpha + 1, beta + periods - 1) - betaln(alpha, beta)
         log_survive = betaln(alpha, beta + len(lost)) - betaln(alpha, beta)

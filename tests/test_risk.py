@@ -1,0 +1,121 @@
+"""Early warning over a workspace: the demo company's planted churn, train → back-test → score."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxlens.cli import app
+from cxlens.demo import demo_sources, demo_value, generate_demo
+from cxlens.risk.service import NoRiskModel
+from cxlens.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+#: Which features speak for each planted churn cause.
+CAUSE_FEATURES = {
+    "usage_decline": {"usage_trend", "usage_trend_14d", "active_users_ratio", "active_users_30d",
+                      "sessions_30d"},
+    "support_issues": {"tickets_90d", "urgent_tickets_90d", "urgent_tickets_30d",
+                       "unresolved_tickets", "unresolved_urgent", "sentiment_90d"},
+    "detractor": {"nps_last", "detractor_90d", "days_since_detractor", "csat_avg_180d",
+                  "sentiment_90d"},
+    "champion_left": {"champion_left_180d", "days_since_champion_left", "contacts_left_180d"},
+    "price_increase": {"mrr_change_90d", "mrr"},
+    "payment_failure": {"payment_failures_90d", "days_since_payment_failure"},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Path]]:
+    root: Path = tmp_path_factory.mktemp("risk")
+    generate_demo(root, customers=800, seed=3)
+    ws = Workspace.init(root)
+    for name, settings in demo_sources().items():
+        ws.add_source(name, settings)
+    ws.configure("value", demo_value())
+    ws.ingest()
+    ws.identity.resolve()
+    yield ws, root
+    ws.close()
+
+
+def test_train_backtest_score_and_explain(demo: tuple[Workspace, Path]) -> None:
+    ws, root = demo
+    risk = ws.risk
+    with pytest.raises(NoRiskModel, match="cxlens risk train"):
+        risk.score()
+    report = risk.train()
+    tested = report.backtest
+    # The planted churn is predictable from what was known before each window.
+    assert tested["model"]["roc_auc"] >= 0.8, tested["model"]
+    assert tested["model"]["roc_auc"] > tested["scorecard"]["roc_auc"] - 0.05
+    assert len(tested["windows"]) >= 3
+    for window in tested["windows"]:
+        assert window["train_rows"] > 0 and window["churned"] > 0
+    calibration = pd.DataFrame(tested["model"]["calibration"])
+    assert calibration["n"].sum() == tested["model"]["n"]
+
+    scores = risk.score()
+    assert scores["probability"].between(0, 1).all()
+    assert (scores["revenue_at_risk"] - scores["probability"] * scores["arr"]).abs().max() < 1e-6
+    assert set(scores["risk_band"]) <= {"high", "medium", "low"}
+    assert all(1 <= len(r) <= 3 for r in scores["reasons"])
+    assert (scores["expected_months"] > 0).all()
+    top = scores.iloc[0]
+    explained = risk.explain(str(top["account_id"]))
+    assert explained["reasons"] and all(r["text"] for r in explained["reasons"])
+    by_owner = risk.revenue_at_risk("owner")
+    assert by_owner["revenue_at_risk"].sum() == pytest.approx(scores["revenue_at_risk"].sum())
+    health = risk.health(days=3)
+    assert set(health["day"].astype(str)) and health["day"].nunique() == 3
+    assert set(health["status"]) <= {"green", "amber", "red", "insufficient data"}
+    history = risk.health_history(str(top["account_id"]))
+    assert len(history) == 3
+
+    # The planted causes are among the reasons of the churners they were planted in, when
+    # scored a month before they left.
+    churn = pd.read_parquet(root / "truth" / "churn.parquet").dropna(subset=["cause_1"])
+    links = ws.store.query("SELECT record_id, master_id FROM record_links").to_pandas()
+    master = dict(zip(links["record_id"], links["master_id"], strict=True))
+    churn["account"] = ("stripe:" + churn["stripe_customer_id"]).map(master)
+    churn = churn.dropna(subset=["account"])
+    churn = churn[pd.to_datetime(churn["churn_date"]) >= pd.Timestamp("2025-01-01")]
+    hits = total = 0
+    for day, group in churn.groupby(pd.to_datetime(churn["churn_date"]).dt.to_period("M")):
+        as_of = (day.to_timestamp() - pd.Timedelta(days=30)).date()
+        scored = risk.score(as_of=as_of, save=False).set_index("account_id")
+        for row in group.itertuples():
+            if row.account not in scored.index:
+                continue
+            features = {r["feature"] for r in scored.loc[row.account, "reasons"]}
+            causes = [c for c in str(row.causes).split(";") if c in CAUSE_FEATURES]
+            total += 1
+            hits += any(features & CAUSE_FEATURES[c] for c in causes)
+    assert total >= 30
+    assert hits / total >= 0.5, (hits, total)
+
+
+def test_risk_commands_print_json(demo: tuple[Workspace, Path]) -> None:
+    _, root = demo
+    runner = CliRunner()
+    w = ["-w", str(root), "--json"]
+    trained = runner.invoke(app, ["risk", "train", *w])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.output)["backtest"]["model"]["roc_auc"] > 0.5
+    scored = runner.invoke(app, ["risk", "score", *w])
+    assert scored.exit_code == 0, scored.output
+    account = json.loads(scored.output)[0]["account_id"]
+    for command in (["backtest"], ["explain", account], ["at-risk", "--by", "segment"]):
+        result = runner.invoke(app, ["risk", *command, *w])
+        assert result.exit_code == 0, (command, result.output)
+        json.loads(result.output)
+    plain = runner.invoke(app, ["risk", "explain", account, "-w", str(root)])
+    assert plain.exit_code == 0 and "chance of churning" in plain.output
+    unknown = runner.invoke(app, ["risk", "explain", "acc_nope", "-w", str(root)])
+    assert unknown.exit_code == 7 and "acc_nope" in unknown.output
