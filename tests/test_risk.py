@@ -12,23 +12,11 @@ from typer.testing import CliRunner
 
 from cxlens.cli import app
 from cxlens.demo import demo_sources, demo_value, generate_demo
+from cxlens.demo.churn import CAUSE_FEATURES
 from cxlens.risk.service import NoRiskModel
 from cxlens.workspace import Workspace
 
 pytestmark = pytest.mark.slow
-
-#: Which features speak for each planted churn cause.
-CAUSE_FEATURES = {
-    "usage_decline": {"usage_trend", "usage_trend_14d", "active_users_ratio", "active_users_30d",
-                      "sessions_30d"},
-    "support_issues": {"tickets_90d", "urgent_tickets_90d", "urgent_tickets_30d",
-                       "unresolved_tickets", "unresolved_urgent", "sentiment_90d"},
-    "detractor": {"nps_last", "detractor_90d", "days_since_detractor", "csat_avg_180d",
-                  "sentiment_90d"},
-    "champion_left": {"champion_left_180d", "days_since_champion_left", "contacts_left_180d"},
-    "price_increase": {"mrr_change_90d", "mrr"},
-    "payment_failure": {"payment_failures_90d", "days_since_payment_failure"},
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,20 @@ CAUSES = (
     "price_increase",
     "payment_failure",
 )
+
+#: The early-warning features (cxlens.risk.features) that show each planted cause: how a
+#: churn reason is checked against the truth.
+CAUSE_FEATURES: dict[str, set[str]] = {
+    "usage_decline": {"usage_trend", "usage_trend_14d", "active_users_ratio", "active_users_30d",
+                      "sessions_30d"},
+    "support_issues": {"tickets_90d", "urgent_tickets_90d", "urgent_tickets_30d",
+                       "unresolved_tickets", "unresolved_urgent", "sentiment_90d"},
+    "detractor": {"nps_last", "detractor_90d", "days_since_detractor", "csat_avg_180d",
+                  "sentiment_90d"},
+    "champion_left": {"champion_left_180d", "days_since_champion_left", "contacts_left_180d"},
+    "price_increase": {"mrr_change_90d", "mrr"},
+    "payment_failure": {"payment_failures_90d", "days_since_payment_failure"},
+}  # fmt: skip
 USAGE_DECLINE, SUPPORT_ISSUES, DETRACTOR, CHAMPION_LEFT, PRICE_INCREASE, PAYMENT_FAILURE = range(6)
 _CAUSE_WEIGHT = np.array([0.30, 0.20, 0.15, 0.15, 0.0, 0.12])
 #: monthly churn hazard per segment (enterprise, mid-market, smb)
