@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxlens.demo import demo_sources, generate_demo
 from cxlens.risk import features as F
 from cxlens.risk import frames
 from cxlens.workspace import Workspace
+from workspaces import demo_workspace
 
 pytestmark = pytest.mark.slow
 DAY = pd.Timedelta(days=1)
@@ -141,12 +141,7 @@ def reference_features_at(
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     root: Path = tmp_path_factory.mktemp("risk_demo")
-    generate_demo(root, customers=200, seed=11)
-    ws = Workspace.init(root)
-    for name, settings in demo_sources().items():
-        ws.add_source(name, settings)
-    ws.ingest()
-    ws.identity.resolve()
+    ws = demo_workspace(root, customers=200, seed=11)
     yield ws
     ws.close()
 

@@ -9,8 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxlens.cli import app
-from cxlens.demo import demo_sources, demo_value, generate_demo
-from cxlens.workspace import Workspace
+from workspaces import demo_workspace
 
 pytestmark = pytest.mark.slow
 MOVES = ["new", "expansion", "contraction", "churn", "reactivation", "paused", "resumed"]
@@ -19,18 +18,9 @@ MOVES = ["new", "expansion", "contraction", "churn", "reactivation", "paused", "
 def test_revenue_of_the_demo_company(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    generate_demo(tmp_path, customers=150, seed=3)
-    ws = Workspace.init(tmp_path)
-    if backend == "postgres":
-        raw = (tmp_path / "cxlens.yaml").read_text().replace("backend: duckdb", "backend: postgres")
-        url = request.getfixturevalue("pg_url")
-        (tmp_path / "cxlens.yaml").write_text(raw.replace("path: cxlens.duckdb", f"url: {url}"))
-        ws = Workspace(tmp_path)
-    for name, settings in demo_sources().items():
-        ws.add_source(name, settings)
-    ws.configure("value", demo_value())
-    ws.ingest()
-    ws.identity.resolve()
+    ws = demo_workspace(
+        tmp_path, customers=150, seed=3, backend=backend, request=request, value=True
+    )
 
     report = ws.value.revenue()
     flow = report.waterfall

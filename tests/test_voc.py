@@ -11,27 +11,16 @@ from sklearn.metrics import adjusted_mutual_info_score
 from typer.testing import CliRunner
 
 from cxlens.cli import app
-from cxlens.demo import demo_sources, generate_demo
 from cxlens.errors import ModelError
 from cxlens.voc import NoVocRun
 from cxlens.workspace import Workspace
+from workspaces import demo_workspace
 
 pytestmark = pytest.mark.slow
 
 
 def _demo(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Workspace:
-    generate_demo(tmp_path, customers=300, seed=5)
-    ws = Workspace.init(tmp_path)
-    if backend == "postgres":
-        raw = (tmp_path / "cxlens.yaml").read_text().replace("backend: duckdb", "backend: postgres")
-        url = request.getfixturevalue("pg_url")
-        (tmp_path / "cxlens.yaml").write_text(raw.replace("path: cxlens.duckdb", f"url: {url}"))
-        ws = Workspace(tmp_path)
-    for name, settings in demo_sources().items():
-        ws.add_source(name, settings)
-    ws.ingest()
-    ws.identity.resolve()
-    return ws
+    return demo_workspace(tmp_path, customers=300, seed=5, backend=backend, request=request)
 
 
 def _truth(tmp_path: Path) -> pd.DataFrame:

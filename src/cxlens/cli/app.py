@@ -314,6 +314,7 @@ def demo(
         with err.status("early warning: back-testing and training the churn model, scoring"):
             trained = ws.risk.train()
             risk_scores = ws.risk.score()
+            at_risk = ws.risk.revenue_at_risk("owner")
             ws.risk.health(days=30)
         info = ws.status()
     last = revenue.waterfall.iloc[-1]
@@ -342,7 +343,9 @@ def demo(
         "backtest_roc_auc": tested["model"]["roc_auc"],
         "scorecard_roc_auc": tested["scorecard"].get("roc_auc"),
         "high_risk_accounts": int((risk_scores["risk_band"] == "high").sum()),
-        "revenue_at_risk": float(risk_scores["revenue_at_risk"].sum()),
+        "revenue_at_risk": float(at_risk["revenue_at_risk"].sum()),
+        "subscription_at_risk": float(at_risk["subscription_at_risk"].sum()),
+        "orders_at_risk": float(at_risk["orders_at_risk"].sum()),
     }
     elapsed = time.perf_counter() - started
     if as_json:

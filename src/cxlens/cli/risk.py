@@ -161,27 +161,42 @@ def explain(
 def health(
     workspace: Path = WorkspaceOpt,
     days: int = typer.Option(1, min=1, max=366, help="Score this many days up to the last."),
+    trend_days: int = typer.Option(
+        30, "--trend-days", min=1, help="Compare with the score kept this many days before."
+    ),
     top: int = typer.Option(15, min=1),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Health scorecard of every active account, kept daily; the weakest first."""
+    """Health scorecard of every active account, kept daily, with its trend; weakest first."""
     with Workspace(workspace) as ws:
         frame = ws.risk.health(days=days)
+        moves = ws.risk.health_trend(days=trend_days)
     latest = frame[frame["day"] == frame["day"].max()].sort_values("score", na_position="first")
+    latest = latest.merge(
+        moves[["account_id", "previous_date", "change", "direction"]].rename(
+            columns={"previous_date": "compared_with", "direction": "trend"}
+        ),
+        on="account_id",
+        how="left",
+    )
     if as_json:
         _json(_records(latest))
         return
     counts = latest["status"].value_counts().to_dict()
+    trends = latest["trend"].value_counts().to_dict()
     out.print(
         f"{len(latest):,} accounts on {latest['day'].iloc[0]}: "
-        + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        + f"; over up to {trend_days} days: "
+        + ", ".join(f"{v:,} {k}" for k, v in trends.items()),
         highlight=False,
     )
-    table = Table("account", "score", "status", "coverage", "missing")
+    table = Table("account", "score", "status", "change", "trend", "coverage", "missing")
     for row in latest.head(top).to_dict(orient="records"):
         table.add_row(
             row["account_id"], _num(row["score"], "{:.0f}"), row["status"],
-            _pct(row["coverage"]), ", ".join(row["missing"]),
+            _num(row["change"], "{:+.0f}"), str(row["trend"]), _pct(row["coverage"]),
+            ", ".join(row["missing"]),
         )  # fmt: skip
     out.print(table)
 
@@ -193,7 +208,8 @@ def at_risk(
     by: str = typer.Option("owner", help=f"One of {', '.join(BREAKDOWNS)}."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Revenue at risk (probability × ARR) by owner, segment, region, risk band or month."""
+    """Revenue at risk by owner, segment, region, risk band or month: churn probability × ARR
+    for subscriptions, (1 − P(alive)) × CLV for customers who buy without a contract."""
     if by not in BREAKDOWNS:
         raise typer.BadParameter(f"--by must be one of {', '.join(BREAKDOWNS)}; got {by}")
     with Workspace(workspace) as ws:

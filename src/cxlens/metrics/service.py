@@ -171,8 +171,11 @@ class Value:
             on="customer",
             how="left",
         )
-        # Revenue at risk needs churn scores (a later capability); the column is ready.
-        out["revenue_at_risk"] = float("nan")
+        # Buyers without a contract churn silently: the chance they have lapsed (1 - P(alive))
+        # times what they are still expected to bring. It peaks on customers who carry value
+        # but whose buying has slipped, the ones a save call can still win back; customers
+        # long gone carry no value left to lose.
+        out["revenue_at_risk"] = (1.0 - out["p_alive"]) * out["clv"]
         params = {**purchases.params, **spend.params}
         out = out.sort_values("clv", ascending=False)
         run_id = self._save(out, params, end, months, discount_rate) if save else None

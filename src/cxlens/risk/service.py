@@ -22,7 +22,7 @@ from cxlens.config import RiskSettings
 from cxlens.errors import MetricError, ModelError
 from cxlens.metrics.service import Value
 from cxlens.models.churn import ChurnModel, SurvivalModel, reasons
-from cxlens.models.health import Scorecard, default_scorecard, load_scorecard, score
+from cxlens.models.health import Scorecard, default_scorecard, load_scorecard, score, trend
 from cxlens.risk import features as F
 from cxlens.risk import frames
 from cxlens.risk.backtest import backtest
@@ -157,6 +157,20 @@ class Risk:
             [account],
         ).to_pandas()
         return frame
+
+    def health_trend(self, *, days: int = 30, tolerance: float = 5.0) -> pd.DataFrame:
+        """Per account: latest stored score against the one `days` before it (or the oldest
+        kept), the change in points and improving / stable / declining."""
+        history: pd.DataFrame = self.store.query(
+            "SELECT account_id, day, score FROM health_scores"
+        ).to_pandas()
+        if history.empty:
+            raise MetricError("no health scores kept yet: run `cxlens risk health` first")
+        out = trend(
+            history, days=days, tolerance=tolerance, customer_column="account_id",
+            date_column="day",
+        )  # fmt: skip
+        return out.rename(columns={"customer": "account_id", "date": "day"})
 
     # ---- churn model ----------------------------------------------------------------------
     def _training_set(self, activity: pd.DataFrame) -> pd.DataFrame:
@@ -422,14 +436,12 @@ class Risk:
         return record
 
     def revenue_at_risk(self, by: Breakdown = "owner") -> pd.DataFrame:
-        """Revenue at risk (probability × ARR) of the latest scores, by owner, segment, region
-        or risk band; by month: the sum over each score date."""
+        """Revenue at risk of the latest scores by owner, segment, region or risk band; by
+        month, over every score date. Subscriptions count churn probability × ARR; customers
+        who buy without a contract count (1 − P(alive)) × CLV from the latest value run
+        (`cxlens value clv`), added to their account's owner, segment and region."""
         if by == "month":
-            frame: pd.DataFrame = self.store.query(
-                "SELECT as_of, sum(revenue_at_risk) AS revenue_at_risk, sum(arr) AS arr, "
-                "count(*) AS accounts FROM risk_scores GROUP BY as_of ORDER BY as_of"
-            ).to_pandas()
-            return frame
+            return self._revenue_at_risk_by_month()
         scores = self.latest_scores()
         grouped = scores.groupby(scores[by].fillna("(none)"))
         out = pd.DataFrame(
@@ -437,11 +449,67 @@ class Risk:
                 "accounts": grouped.size(),
                 "high_risk": grouped["risk_band"].apply(lambda b: int((b == "high").sum())),
                 "arr": grouped["arr"].sum(),
-                "revenue_at_risk": grouped["revenue_at_risk"].sum(),
+                "subscription_at_risk": grouped["revenue_at_risk"].sum(),
             }
         )
-        out["share_at_risk"] = out["revenue_at_risk"] / out["arr"]
+        out["share_at_risk"] = out["subscription_at_risk"] / out["arr"]
+        buyers = self._buyers_at_risk()
+        if by != "risk_band" and len(buyers):
+            orders = buyers.groupby(buyers[by].fillna("(none)")).agg(
+                buyers=("customer_id", "size"),
+                clv=("clv", "sum"),
+                orders_at_risk=("revenue_at_risk", "sum"),
+            )
+            out = out.join(orders, how="outer")
+            out[["accounts", "high_risk", "buyers"]] = (
+                out[["accounts", "high_risk", "buyers"]].fillna(0).astype(int)
+            )
+            out[["orders_at_risk"]] = out[["orders_at_risk"]].fillna(0.0)
+        else:
+            out["orders_at_risk"] = 0.0
+        out["revenue_at_risk"] = out["subscription_at_risk"].fillna(0.0) + out["orders_at_risk"]
+        out.index.name = by
         return out.sort_values("revenue_at_risk", ascending=False).reset_index()
+
+    def _buyers_at_risk(self) -> pd.DataFrame:
+        """Customers of the latest value run with their account's owner, segment and region."""
+        frame: pd.DataFrame = self.store.query(
+            "SELECT v.customer_id, v.clv, v.p_alive, v.revenue_at_risk, a.owner, a.segment, "
+            "a.region FROM customer_values AS v "
+            "LEFT JOIN customers AS c ON c.customer_id = v.customer_id "
+            "LEFT JOIN accounts AS a ON a.account_id = coalesce(c.account_id, v.customer_id) "
+            "WHERE v.run_id = (SELECT run_id FROM value_runs ORDER BY fitted_at DESC LIMIT 1) "
+            "AND v.revenue_at_risk IS NOT NULL"
+        ).to_pandas()
+        return frame
+
+    def _revenue_at_risk_by_month(self) -> pd.DataFrame:
+        """Per month: the month's last subscription scores and its last value run."""
+        subs: pd.DataFrame = self.store.query(
+            "SELECT as_of, sum(revenue_at_risk) AS subscription_at_risk, sum(arr) AS arr, "
+            "count(*) AS accounts FROM risk_scores GROUP BY as_of"
+        ).to_pandas()
+        orders: pd.DataFrame = self.store.query(
+            "SELECT r.as_of, r.fitted_at, sum(v.revenue_at_risk) AS orders_at_risk "
+            "FROM value_runs AS r JOIN customer_values AS v ON v.run_id = r.run_id "
+            "GROUP BY r.as_of, r.fitted_at"
+        ).to_pandas()
+        if subs.empty and orders.empty:
+            raise NoRiskModel("no scores yet: run `cxlens risk score` or `cxlens value clv`")
+
+        def last_of_month(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+            frame = frame.assign(month=pd.to_datetime(frame["as_of"]).dt.to_period("M"))
+            last: pd.DataFrame = frame.sort_values(order).groupby("month").last()
+            return last.drop(columns=order)
+
+        out = last_of_month(subs, ["as_of"]).join(
+            last_of_month(orders, ["as_of", "fitted_at"]), how="outer"
+        )
+        out["revenue_at_risk"] = out["subscription_at_risk"].fillna(0.0) + out[
+            "orders_at_risk"
+        ].fillna(0.0)
+        out.index = out.index.astype(str)
+        return out.reset_index()
 
 
 def _plain(value: Any) -> Any:

@@ -43,7 +43,7 @@ CUSTOMER_VALUES = Table(
         col("clv_high", T.FLOAT, "Upper end of its 90% interval."),
         col("rfm", T.TEXT, "R, F and M scores, e.g. 545."),
         col("rfm_segment", T.TEXT),
-        col("revenue_at_risk", T.FLOAT, "Value × churn probability, once churn is scored."),
+        col("revenue_at_risk", T.FLOAT, "CLV × (1 − p_alive): value that lapsing may lose."),
     ),
     indexes=(("customer_id",),),
 )

@@ -1,0 +1,41 @@
+"""The demo company loaded into a fresh workspace on either store backend, as tests need it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxlens.demo import demo_sources, demo_value, generate_demo
+from cxlens.workspace import Workspace
+
+
+def demo_workspace(
+    root: Path,
+    *,
+    customers: int,
+    seed: int,
+    backend: str = "duckdb",
+    request: pytest.FixtureRequest | None = None,
+    value: bool = False,
+) -> Workspace:
+    """Generate the demo company under `root`, ingest every source and resolve identities;
+    on PostgreSQL the workspace points at the test server (`request` gives its fixture);
+    `value` configures the demo's currencies and rates."""
+    generate_demo(root, customers=customers, seed=seed)
+    ws = Workspace.init(root)
+    if backend == "postgres":
+        if request is None:
+            raise ValueError("a PostgreSQL workspace needs the test request for its server")
+        config = root / "cxlens.yaml"
+        raw = config.read_text().replace("backend: duckdb", "backend: postgres")
+        url = request.getfixturevalue("pg_url")
+        config.write_text(raw.replace("path: cxlens.duckdb", f"url: {url}"))
+        ws = Workspace(root)
+    for name, settings in demo_sources().items():
+        ws.add_source(name, settings)
+    if value:
+        ws.configure("value", demo_value())
+    ws.ingest()
+    ws.identity.resolve()
+    return ws
