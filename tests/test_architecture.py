@@ -28,8 +28,23 @@ ALLOWED: dict[str, set[str]] = {
     "voc": {"config", "metrics", "models", "store"},
     # Early warning trains models on point-in-time frames and reads revenue for ARR.
     "risk": {"config", "metrics", "models", "store"},
-    "workspace": {"config", "identity", "ingest", "metrics", "risk", "sources", "store", "voc"},
-    "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo"},
+    # Signals judge events against profiles built from value, health and risk in the store,
+    # match identities incrementally, and score text sentiment with the lexicon model.
+    "signals": {"config", "identity", "models", "store"},
+    "workspace": {
+        "config",
+        "identity",
+        "ingest",
+        "metrics",
+        "risk",
+        "signals",
+        "sources",
+        "store",
+        "voc",
+    },
+    # Surfaces: the HTTP API and the command line over the same workspace.
+    "api": {"workspace", "signals", "store", "config"},
+    "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo", "signals", "api"},
 }
 
 

@@ -190,6 +190,20 @@ class RiskSettings(_Strict):
         return self
 
 
+class SignalsSettings(_Strict):
+    rules: Path | None = Field(
+        None,
+        description="Rules, playbooks and channels (YAML), relative to the workspace; the "
+        "packaged rules when unset.",
+    )
+    max_request_bytes: int = Field(
+        1_000_000, ge=1_000, description="Largest event API request body accepted."
+    )
+    profile_refresh_seconds: float = Field(
+        300, ge=1, description="How often the server re-reads customer value, health and risk."
+    )
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -198,6 +212,7 @@ class WorkspaceConfig(_Strict):
     value: ValueSettings = Field(default_factory=ValueSettings)
     voc: VocSettings = Field(default_factory=VocSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    signals: SignalsSettings = Field(default_factory=SignalsSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

@@ -21,6 +21,7 @@ from cxlens.store import Store, open_store
 
 if TYPE_CHECKING:
     from cxlens.risk.service import Risk
+    from cxlens.signals.service import Signals
     from cxlens.voc import Voice
 
 
@@ -88,6 +89,13 @@ class Workspace:
         from cxlens.voc import Voice
 
         return Voice(self.store, self.config.voc)
+
+    @property
+    def signals(self) -> Signals:
+        """Events over the API, rules, alerts, playbook tasks, notifications, effect."""
+        from cxlens.signals.service import Signals
+
+        return Signals(self.store, self.config.signals, self.root)
 
     def close(self) -> None:
         if self._store is not None:

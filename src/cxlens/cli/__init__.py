@@ -10,6 +10,7 @@ from __future__ import annotations
 from cxlens.cli import adhoc as _adhoc  # noqa: F401  (registers its commands)
 from cxlens.cli import identity as _identity  # noqa: F401
 from cxlens.cli import risk as _risk  # noqa: F401
+from cxlens.cli import signals as _signals  # noqa: F401
 from cxlens.cli import value as _value  # noqa: F401
 from cxlens.cli import voc as _voc  # noqa: F401
 from cxlens.cli.app import app

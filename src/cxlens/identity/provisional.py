@@ -7,6 +7,7 @@ resolution can later merge them (keeping one id) without breaking anything that 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from cxlens.store import Store
 
@@ -15,17 +16,24 @@ _MASTER_ID = (
 )
 
 
-def link_unlinked_records(store: Store, load_id: str | None = None) -> int:
+def link_unlinked_records(
+    store: Store, load_id: str | None = None, *, records: Sequence[str] | None = None
+) -> int:
     """Give every unlinked record a singleton master; refresh singletons changed by `load_id`.
+    With `records`, only those (the event API links the few identities it has just met
+    without scanning every record).
 
     Returns the number of records newly linked. Runs inside the caller's transaction."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    only, ids = "", list(records or ())
+    if records is not None:
+        only = f" AND r.record_id IN ({', '.join('?' for _ in ids)})" if ids else " AND FALSE"
     linked = store.execute(
         "INSERT INTO record_links (record_id, entity, master_id, method, probability, linked_at) "
         f"SELECT r.record_id, r.entity, {_MASTER_ID}, 'singleton', NULL, ? "
         "FROM source_records AS r WHERE NOT EXISTS "
-        "(SELECT 1 FROM record_links AS l WHERE l.record_id = r.record_id)",
-        [now],
+        f"(SELECT 1 FROM record_links AS l WHERE l.record_id = r.record_id){only}",
+        [now, *ids],
     )
     store.execute(
         "INSERT INTO accounts (account_id, name, domain, segment, industry, employees, owner, "
@@ -34,8 +42,8 @@ def link_unlinked_records(store: Store, load_id: str | None = None) -> int:
         "r.employees, r.owner, r.region, r.country, r.created_at, ? "
         "FROM record_links AS l JOIN source_records AS r ON r.record_id = l.record_id "
         "WHERE l.entity = 'account' AND l.method = 'singleton' AND NOT EXISTS "
-        "(SELECT 1 FROM accounts AS a WHERE a.account_id = l.master_id)",
-        [now],
+        f"(SELECT 1 FROM accounts AS a WHERE a.account_id = l.master_id){only}",
+        [now, *ids],
     )
     store.execute(
         "INSERT INTO customers (customer_id, account_id, name, email, phone, title, country, "
@@ -46,8 +54,8 @@ def link_unlinked_records(store: Store, load_id: str | None = None) -> int:
         "FROM record_links AS l JOIN source_records AS r ON r.record_id = l.record_id "
         "LEFT JOIN record_links AS al ON al.record_id = r.account_record_id "
         "WHERE l.entity = 'person' AND l.method = 'singleton' AND NOT EXISTS "
-        "(SELECT 1 FROM customers AS c WHERE c.customer_id = l.master_id)",
-        [now],
+        f"(SELECT 1 FROM customers AS c WHERE c.customer_id = l.master_id){only}",
+        [now, *ids],
     )
     if load_id is not None:
         store.execute(
@@ -74,6 +82,7 @@ def link_unlinked_records(store: Store, load_id: str | None = None) -> int:
         "UPDATE customers SET account_id = al.master_id "
         "FROM record_links AS l, source_records AS r, record_links AS al "
         "WHERE customers.account_id IS NULL AND l.master_id = customers.customer_id "
-        "AND r.record_id = l.record_id AND al.record_id = r.account_record_id"
+        f"AND r.record_id = l.record_id AND al.record_id = r.account_record_id{only}",
+        ids,
     )
     return linked

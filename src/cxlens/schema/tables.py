@@ -9,11 +9,12 @@ from cxlens.schema.identity import IDENTITY_TABLES
 from cxlens.schema.operations import LOADS, META, REJECTS
 from cxlens.schema.records import SOURCE_RECORDS
 from cxlens.schema.risk import RISK_TABLES
+from cxlens.schema.signals import SIGNALS_TABLES
 from cxlens.schema.value import VALUE_TABLES
 from cxlens.schema.voc import VOC_TABLES
 
 #: Bumped whenever a table changes shape; the store refuses to open a newer one.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES: tuple[Table, ...] = (
     META,
@@ -28,4 +29,5 @@ TABLES: tuple[Table, ...] = (
     *VALUE_TABLES,
     *VOC_TABLES,
     *RISK_TABLES,
+    *SIGNALS_TABLES,
 )
