@@ -370,6 +370,7 @@ def test_a_terminal_refusal_is_dead_at_once(store: Store, receiver: HttpReceiver
     dead = deliveries(store, status="dead")
     assert dead["delivery_id"].tolist() == [did]
     assert "HTTP 400" in dead["last_error"].iloc[0]
+    assert "/hook" not in dead["last_error"].iloc[0]  # paths may hold tokens: never logged
     assert len(attempts(store, did)) == 1
 
 

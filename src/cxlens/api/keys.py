@@ -17,7 +17,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-from cxlens.errors import CxlensError
+from cxlens.errors import ConfigError
 from cxlens.schema.signals import API_KEYS
 from cxlens.store import Store
 from cxlens.store.base import arrow_schema
@@ -26,7 +26,7 @@ Role = Literal["admin", "analyst", "csm", "ingest"]
 ROLES: tuple[str, ...] = ("admin", "analyst", "csm", "ingest")
 
 
-class KeyError_(CxlensError):
+class ApiKeyError(ConfigError):
     """A key that cannot be created or revoked as asked."""
 
 
@@ -45,9 +45,9 @@ def _hash(key: str) -> str:
 def create_key(store: Store, name: str, role: str, owner: str | None = None) -> str:
     """A new key (returned once, never stored in clear)."""
     if role not in ROLES:
-        raise KeyError_(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise ApiKeyError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if role == "csm" and not owner:
-        raise KeyError_("a csm key needs --owner: the owner whose book it sees")
+        raise ApiKeyError("a csm key needs --owner: the owner whose book it sees")
     key_id = secrets.token_hex(4)
     key = f"cxl_{key_id}_{secrets.token_urlsafe(32)}"
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -65,7 +65,7 @@ def revoke_key(store: Store, key_id: str) -> None:
             [dt.datetime.now(dt.UTC).replace(tzinfo=None), key_id],
         )
     if not changed:
-        raise KeyError_(f"no active key {key_id}; see `cxlens keys list`")
+        raise ApiKeyError(f"no active key {key_id}; see `cxlens keys list`")
 
 
 def list_keys(store: Store) -> list[dict[str, object]]:

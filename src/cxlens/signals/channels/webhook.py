@@ -77,28 +77,35 @@ def send(channel: WebhookChannel, notification: Notification, delivery_id: str) 
     return post(channel.url, content, stamped, channel.timeout_seconds)
 
 
-def post(url: str, content: bytes, headers: Mapping[str, str], timeout: float) -> int:
+def post(url: str, content: bytes, fields: Mapping[str, str], timeout: float) -> int:
     """POST to an HTTP endpoint; returns the 2xx status or raises a classified `DeliveryError`."""
+    where = f"POST {_origin(url)}"
     try:
-        response = httpx.post(url, content=content, headers=dict(headers), timeout=timeout)
+        response = httpx.post(url, content=content, headers=dict(fields), timeout=timeout)
     except httpx.UnsupportedProtocol as exc:
-        raise DeliveryError(f"POST {url}: {exc}", transient=False) from exc
+        raise DeliveryError(f"{where}: {exc}", transient=False) from exc
     except httpx.TimeoutException as exc:
-        raise DeliveryError(f"POST {url}: timed out after {timeout} s", transient=True) from exc
+        raise DeliveryError(f"{where}: timed out after {timeout} s", transient=True) from exc
     except httpx.TransportError as exc:
-        raise DeliveryError(f"POST {url}: {type(exc).__name__}: {exc}", transient=True) from exc
-    return _check(url, response)
-
-
-def _check(url: str, response: httpx.Response) -> int:
+        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True) from exc
     status = response.status_code
     if 200 <= status < 300:
         return status
-    transient = status in (408, 429) or status >= 500
     # Receivers explain refusals in the body (Slack: "invalid_payload"); keep a little of it.
     detail = response.text.strip().replace("\n", " ")[:200]
     raise DeliveryError(
-        f"POST {url}: HTTP {status}" + (f": {detail}" if detail else ""),
-        transient=transient,
+        f"{where}: HTTP {status}" + (f": {detail}" if detail else ""),
+        transient=status in (408, 429) or status >= 500,
         status_code=status,
     )
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port only: webhook paths often carry the token (Slack's do), and
+    errors end up in logs and the delivery log."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "<invalid URL>"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
