@@ -214,6 +214,24 @@ def test_replay_is_a_dry_run_and_the_cli_manages_tasks(company: Path) -> None:
     assert fired.get("nps_detractor", 0) > 0 and fired.get("negative_social_mention", 0) > 0
     assert _count(company, "SELECT count(*) FROM alerts") == 0  # nothing written
 
+    # --apply raises them for real, once however often it runs.
+    applied = runner.invoke(app, ["rules", "replay", "--since", "2025-01-01", "--apply", *w])
+    raised = json.loads(applied.output)["raised"]
+    assert raised == sum(fired.values()) and raised == _count(
+        company, "SELECT count(*) FROM alerts"
+    )
+    again = runner.invoke(app, ["rules", "replay", "--since", "2025-01-01", "--apply", *w])
+    assert json.loads(again.output)["raised"] == 0
+    listed = runner.invoke(app, ["alerts", "--limit", "5000", *w])
+    assert len(json.loads(listed.output)) == raised
+    tasks = json.loads(runner.invoke(app, ["tasks", "list", "--limit", "5", *w]).output)
+    done = runner.invoke(app, ["tasks", "done", tasks[0]["task_id"], "--outcome", "saved", *w])
+    assert json.loads(done.output)["status"] == "done"
+    effect = runner.invoke(app, ["playbooks", "effect", "detractor_recovery", *w])
+    measured = json.loads(effect.output)
+    assert measured["treated"] > 0 and measured["held_out"] > 0
+    assert measured["churn_difference"]["low"] <= measured["churn_difference"]["estimate"]
+
     tested = runner.invoke(app, ["rules", "test", *w])
     assert tested.exit_code == 0 and json.loads(tested.output)["rules"] >= 5
     bad = company / "bad.yaml"

@@ -316,6 +316,12 @@ def demo(
             risk_scores = ws.risk.score()
             at_risk = ws.risk.revenue_at_risk("owner")
             ws.risk.health(days=30)
+        with err.status("signals: the packaged rules over the last 30 days, alerts and tasks"):
+            # "Today" is the day the risk scores were computed for (scheduled deliveries run
+            # past the last thing that happened).
+            today = risk_scores["as_of"].iloc[0]
+            raised = ws.signals.backfill(since=today - dt.timedelta(days=30))
+            open_tasks = int(ws.store.scalar("SELECT count(*) FROM tasks WHERE status = 'open'"))
         info = ws.status()
     last = revenue.waterfall.iloc[-1]
     kept = revenue.retention.iloc[-1]
@@ -347,6 +353,7 @@ def demo(
         "subscription_at_risk": float(at_risk["subscription_at_risk"].sum()),
         "orders_at_risk": float(at_risk["orders_at_risk"].sum()),
     }
+    signals_summary = {"alerts_last_30_days": raised, "open_tasks": open_tasks}
     elapsed = time.perf_counter() - started
     if as_json:
         _json(
@@ -356,6 +363,7 @@ def demo(
                 "value": value_summary,
                 "voice": voice_summary,
                 "risk": risk_summary,
+                "signals": signals_summary,
                 "status": info,
                 "seconds": elapsed,
                 "truth": str(root / "truth"),
@@ -400,6 +408,12 @@ def demo(
         "— see `cxlens risk …`"
         if scorecard_auc is not None
         else f"early warning: back-test ROC-AUC {risk_summary['backtest_roc_auc']:.3f}",
+        highlight=False,
+    )
+    out.print(
+        f"signals: the packaged rules raised {raised:,} alerts over the last 30 days, "
+        f"{open_tasks:,} playbook tasks open — see `cxlens alerts`, `cxlens tasks list`, "
+        "`cxlens serve`",
         highlight=False,
     )
     out.print(

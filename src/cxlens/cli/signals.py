@@ -115,9 +115,13 @@ def rules_replay(
     since: str | None = typer.Option(None, help="First day to replay (default: 90 days back)."),
     until: str | None = typer.Option(None, help="Day after the last one to replay."),
     top: int = typer.Option(20, min=0, help="Alerts to list (highest priority first)."),
+    apply: bool = typer.Option(
+        False, "--apply", help="Raise those alerts (with tasks and notifications) for real."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Dry run: what the rules would have fired over stored history. Writes nothing."""
+    """Dry run: what the rules would have fired over stored history. Writes nothing unless
+    --apply (which raises each alert once, however often it is run)."""
     from cxlens.signals.rules import load_rules
 
     with Workspace(workspace) as ws:
@@ -130,6 +134,7 @@ def rules_replay(
         )
         end = dt.datetime.fromisoformat(until) if until else None
         frame = ws.signals.replay(since=start, until=end, rules=loaded)
+        raised = ws.signals.backfill(since=start, rules=loaded) if apply and start else 0
     kept = frame[~frame["suppressed"]]
     per_rule = (
         frame.groupby("rule_id")
@@ -143,7 +148,7 @@ def rules_replay(
     if as_json:
         best = kept.sort_values("priority", ascending=False).head(top)
         _json({"since": start, "until": end, "per_rule": _records(per_rule),
-               "alerts": _records(best)})  # fmt: skip
+               "alerts": _records(best), "raised": raised})  # fmt: skip
         return
     out.print(
         f"replayed {start:%Y-%m-%d} → {end or 'now'}: {len(kept):,} alerts would have fired "
@@ -151,6 +156,8 @@ def rules_replay(
         highlight=False,
     )
     out.print(_table(per_rule, ["rule_id", "would_fire", "suppressed", "customers"]))
+    if apply:
+        out.print(f"raised {raised:,} new alerts (the rest were raised before)", highlight=False)
     if top:
         head = kept.sort_values("priority", ascending=False).head(top)
         out.print(_table(head, ["occurred_at", "severity", "rule_id", "owner", "summary"]))
@@ -172,7 +179,7 @@ def alerts(
     if as_json:
         _json(_records(frame))
         return
-    out.print(_table(frame, ["fired_at", "severity", "rule_id", "owner", "status", "summary"]))
+    out.print(_table(frame, ["occurred_at", "severity", "rule_id", "owner", "status", "summary"]))
 
 
 @tasks_app.command("list")

@@ -236,6 +236,18 @@ class Signals:
                    "event_id", "suppressed", "priority", "summary"]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
+    def backfill(self, *, since: dt.datetime, rules: RulesFile | None = None) -> int:
+        """Raise the alerts the rules fire on events stored since `since`, as if they had
+        been running then (tasks, hold-outs and notifications included); alerts already
+        raised are not raised again. Returns the number of new alerts."""
+        rules = rules or self.rules()
+        engine = RuleEngine(rules, Profiles.load(self.store))
+        if engine.lookback > dt.timedelta(0):
+            engine.warm(self._events(since=since - engine.lookback, until=since), [])
+        firings = [f for e in self._events(since=since) for f in engine.observe(e)]
+        with self.store.transaction():
+            return len(self.act([f for f in firings if not f.suppressed], rules))
+
     # ---- alerts and tasks -----------------------------------------------------------------
     def alerts(
         self,
