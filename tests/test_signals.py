@@ -231,6 +231,8 @@ def test_replay_is_a_dry_run_and_the_cli_manages_tasks(company: Path) -> None:
     measured = json.loads(effect.output)
     assert measured["treated"] > 0 and measured["held_out"] > 0
     assert measured["churn_difference"]["low"] <= measured["churn_difference"]["estimate"]
+    loop = json.loads(runner.invoke(app, ["playbooks", "loop", "detractor_recovery", *w]).output)
+    assert loop and {"holdout", "outcome", "next_nps", "churned"} <= set(loop[0])
 
     tested = runner.invoke(app, ["rules", "test", *w])
     assert tested.exit_code == 0 and json.loads(tested.output)["rules"] >= 5

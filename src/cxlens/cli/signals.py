@@ -296,6 +296,25 @@ def playbooks_effect(
         out.print(f"  {result.note}", highlight=False)
 
 
+@playbooks_app.command("loop")
+@handle_errors
+def playbooks_loop(
+    playbook: str,
+    workspace: Path = WorkspaceOpt,
+    limit: int = typer.Option(50, min=1),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Each alert of the playbook: held out or not, its tasks' outcome, churn, next NPS."""
+    with Workspace(workspace) as ws:
+        frame = ws.signals.loop(playbook).sort_values("occurred_at", ascending=False)
+    frame = frame.head(limit)
+    if as_json:
+        _json(_records(frame))
+        return
+    columns = ["occurred_at", "subject", "holdout", "task_status", "outcome", "churned", "next_nps"]
+    out.print(_table(frame, columns))
+
+
 @keys_app.command("create")
 @handle_errors
 def keys_create(
