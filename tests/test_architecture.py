@@ -43,7 +43,11 @@ ALLOWED: dict[str, set[str]] = {
         "voc",
     },
     # Surfaces: the HTTP API and the command line over the same workspace.
-    "api": {"workspace", "signals", "store", "config"},
+    # The book of business reads value, health, risk and alerts from the store.
+    "book": {"config", "metrics", "store"},
+    "story": {"config", "identity", "metrics", "models", "store"},
+    "web": set(),
+    "api": {"workspace", "signals", "store", "config", "book", "story", "web", "metrics"},
     "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo", "signals", "api"},
 }
 

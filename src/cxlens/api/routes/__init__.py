@@ -1,0 +1,1 @@
+"""One router per resource: events, alerts and tasks, customers, metrics, voice, risk."""
