@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 system:
-	bash scripts/ensure-system-packages.sh postgresql
+	bash scripts/ensure-system-packages.sh postgresql chromium
 
 demo: setup
 	mkdir -p $(DEMO_DIR)

@@ -47,7 +47,18 @@ ALLOWED: dict[str, set[str]] = {
     "book": {"config", "metrics", "store"},
     "story": {"config", "identity", "metrics", "models", "store"},
     "web": set(),
-    "api": {"workspace", "signals", "store", "config", "book", "story", "web", "metrics"},
+    "api": {
+        "workspace",
+        "signals",
+        "store",
+        "config",
+        "book",
+        "story",
+        "web",
+        "metrics",
+        "voc",
+        "risk",
+    },
     "cli": {"workspace", "identity", "ingest", "metrics", "sources", "demo", "signals", "api"},
 }
 

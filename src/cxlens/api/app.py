@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from cxlens.api.errors import HANDLERS
-from cxlens.api.routes import customers, events, metrics, work
+from cxlens.api.routes import customers, events, insight, metrics, work
 from cxlens.api.server import Server
 
 
@@ -38,6 +38,6 @@ def create_app(root: Path) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (events, work, customers, metrics):
+    for module in (events, work, customers, metrics, insight):
         app.include_router(module.router)
     return app

@@ -279,11 +279,9 @@ def demo(
     customers: int = typer.Option(2_000, min=10, max=1_000_000, help="Customer accounts."),
     seed: int = typer.Option(7, help="Random seed; the same seed gives the same company."),
     serve: bool = typer.Option(
-        True,
-        "--serve/--no-serve",
-        help="Serve the web dashboard afterwards (this version has none yet: it ends with the "
-        "summary either way).",
+        True, "--serve/--no-serve", help="Serve the web dashboard afterwards until Ctrl-C."
     ),
+    port: int = typer.Option(8000, help="Port of the dashboard."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Generate the demo company into a workspace, load it, resolve identities, summarise."""
@@ -422,7 +420,23 @@ def demo(
         highlight=False,
     )
     if serve:
-        out.print(
-            "next: `cxlens status`, `cxlens loads`, or `cxlens.Workspace` in Python; "
-            "this version has no web dashboard to serve yet"
-        )
+        _serve_dashboard(root, port)
+
+
+def _serve_dashboard(root: Path, port: int) -> None:
+    """Serve the dashboard on loopback with a fresh admin key, printed once as a sign-in link."""
+    import uvicorn
+
+    from cxlens.api.app import create_app
+    from cxlens.api.keys import create_key
+
+    with Workspace(root) as ws:
+        key = create_key(ws.store, "demo dashboard", "admin")
+    out.print(
+        f"dashboard: http://127.0.0.1:{port}/login?key={key}\n"
+        f"(API docs at http://127.0.0.1:{port}/docs; the same key works as a Bearer token; "
+        "Ctrl-C stops it)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(create_app(root), host="127.0.0.1", port=port, log_level="warning")
