@@ -39,3 +39,19 @@ def demo_workspace(
     ws.ingest()
     ws.identity.resolve()
     return ws
+
+
+def analysed_demo(root: Path, *, customers: int, seed: int) -> Workspace:
+    """The demo company with every capability run, as `cxlens demo` leaves it: value, voice
+    of the customer, churn model, scores, health history and the alerts of the last 30 days."""
+    import datetime as dt
+
+    ws = demo_workspace(root, customers=customers, seed=seed, value=True)
+    ws.value.clv()
+    ws.voc.load_library("saas", actor="test")
+    ws.voc.analyse(actor="test")
+    ws.risk.train()
+    scores = ws.risk.score()
+    ws.risk.health(days=3)
+    ws.signals.backfill(since=scores["as_of"].iloc[0] - dt.timedelta(days=30))
+    return ws

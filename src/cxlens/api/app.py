@@ -8,6 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from cxlens.api.errors import HANDLERS
 from cxlens.api.routes import customers, events, insight, metrics, work
@@ -30,7 +34,21 @@ def create_app(root: Path) -> FastAPI:
         summary="Customer intelligence: events in; customers, alerts, tasks and figures out.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    # The interactive docs run from files in the installed package: nothing from a CDN.
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="cxlens API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
 
