@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from cxlens.api.errors import HANDLERS
-from cxlens.api.routes import customers, events, insight, metrics, work
+from cxlens.api.routes import customers, events, insight, metrics, pages, work
 from cxlens.api.server import Server
+from cxlens.web.render import STATIC_DIR
 
 
 def create_app(root: Path) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(root: Path) -> FastAPI:
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
+
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
 
@@ -56,6 +58,7 @@ def create_app(root: Path) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (events, work, customers, metrics, insight):
+    for module in (events, work, customers, metrics, insight, pages):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

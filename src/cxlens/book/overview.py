@@ -73,9 +73,9 @@ def overview(store: Store, value: Value, *, months: int = 12) -> Overview:
         arr = _series(flow, "arr", months)
         arr_by_month = [(m, v or 0.0) for m, v in _series(flow, "arr", 36)]
         kpis += [
-            Kpi("arr", "ARR", _last(arr), "money", arr, "/customers?sort=arr"),
+            Kpi("arr", "ARR", _last(arr), "money", arr, "/customers?sort=-arr"),
             Kpi("nrr", "Net revenue retention (12 m)", _last(_series(kept, "nrr_t12m", months)),
-                "pct", _series(kept, "nrr_t12m", months), "/customers?sort=arr"),
+                "pct", _series(kept, "nrr_t12m", months), "/customers?sort=-arr"),
             Kpi("grr", "Gross revenue retention (12 m)", _last(_series(kept, "grr_t12m", months)),
                 "pct", _series(kept, "grr_t12m", months), "/customers?risk_band=high"),
             Kpi("logo_churn", "Logo churn (month)", _last(_series(flow, "logo_churn", months)),
@@ -106,7 +106,7 @@ def overview(store: Store, value: Value, *, months: int = 12) -> Overview:
     kpis.append(Kpi("revenue_at_risk", "Revenue at risk (subscriptions)",
                     _last(_series(monthly, "at_risk", months)), "money",
                     _series(monthly, "at_risk", months),
-                    "/customers?sort=revenue_at_risk"))  # fmt: skip
+                    "/customers?sort=-revenue_at_risk"))  # fmt: skip
     owners = store.rows(
         "SELECT coalesce(a.owner, '(none)') AS owner, sum(s.revenue_at_risk) AS at_risk "
         "FROM risk_scores AS s LEFT JOIN accounts AS a ON a.account_id = s.account_id "
