@@ -204,6 +204,19 @@ class SignalsSettings(_Strict):
     )
 
 
+class StorySettings(_Strict):
+    """How stories are told. The language model is off unless a base URL and model are set."""
+
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (…/v1) that rephrases stories."
+    )
+    llm_model: str | None = Field(None, description="Model name to ask for.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="Bearer key, when the endpoint needs one."
+    )
+    timeout_seconds: float = Field(20, gt=0, description="Give up on the model after this long.")
+
+
 class WorkspaceConfig(_Strict):
     name: str = "cxlens workspace"
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -213,6 +226,7 @@ class WorkspaceConfig(_Strict):
     voc: VocSettings = Field(default_factory=VocSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     signals: SignalsSettings = Field(default_factory=SignalsSettings)
+    story: StorySettings = Field(default_factory=StorySettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 

@@ -22,6 +22,7 @@ from cxlens.store import Store, open_store
 if TYPE_CHECKING:
     from cxlens.risk.service import Risk
     from cxlens.signals.service import Signals
+    from cxlens.story.service import Story
     from cxlens.voc import Voice
 
 
@@ -89,6 +90,13 @@ class Workspace:
         from cxlens.voc import Voice
 
         return Voice(self.store, self.config.voc)
+
+    @property
+    def story(self) -> Story:
+        """Each customer's 360, timeline and story with every sentence's events."""
+        from cxlens.story.service import Story
+
+        return Story(self.store, self.config.story, self.value, self.identity)
 
     @property
     def signals(self) -> Signals:

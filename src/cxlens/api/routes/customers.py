@@ -3,12 +3,17 @@ and story."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from cxlens.api.server import Reader, book_owner, server_of
+from cxlens.api.errors import ApiError
+from cxlens.api.keys import Caller
+from cxlens.api.server import Reader, Server, book_owner, server_of
 from cxlens.book.customers import Filters, customers, options
+from cxlens.errors import UnknownMaster
+from cxlens.story.customer360 import Customer360
 
 router = APIRouter(tags=["customers"])
 
@@ -63,3 +68,68 @@ def customer_filters(request: Request, who: Reader) -> dict[str, list[str]]:
     del who
     server = server_of(request)
     return server.cached("filters", lambda: options(server.workspace.store))
+
+
+@router.get("/v1/customers/search", operation_id="search_customers")
+def search(
+    request: Request, who: Reader, q: str, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[dict[str, Any]]:
+    """Accounts and people by name, email, domain or id (case-insensitive)."""
+    server = server_of(request)
+    with server.lock:
+        found = server.workspace.story.search(q, limit=limit)
+    if who.role == "csm":
+        found = [f for f in found if f.get("owner") in (None, who.owner)]
+    return found
+
+
+def customer_360(server: Server, who: Caller, customer: str) -> Customer360:
+    """The 360, or 404; a CSM only opens customers of their own book."""
+    try:
+        with server.lock:
+            page = server.workspace.story.customer360(customer)
+    except UnknownMaster as exc:
+        raise ApiError(404, "unknown_customer", str(exc)) from exc
+    owner = page.profile.get("owner")
+    if who.role == "csm" and owner != who.owner:
+        raise ApiError(403, "forbidden", f"{customer} is not in your book")
+    return page
+
+
+@router.get("/v1/customers/{customer_id}", operation_id="customer_360")
+def get_customer(request: Request, customer_id: str, who: Reader) -> dict[str, Any]:
+    """Everything known about one customer: profile, people, source records and why they were
+    merged, value, risk with reasons, health, voice, alerts and tasks, counts by department."""
+    return customer_360(server_of(request), who, customer_id).to_dict()
+
+
+@router.get("/v1/customers/{customer_id}/timeline", operation_id="customer_timeline")
+def get_timeline(
+    request: Request,
+    customer_id: str,
+    who: Reader,
+    department: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    order: Annotated[str, Query(pattern="^(newest|oldest)$")] = "newest",
+) -> list[dict[str, Any]]:
+    """The customer's events across departments, filtered by department, kind and time."""
+    server = server_of(request)
+    page = customer_360(server, who, customer_id)
+    with server.lock:
+        return server.workspace.story.timeline(
+            page.master_id, departments=department, kinds=kind, since=since, until=until,
+            limit=limit, offset=offset, newest_first=order == "newest",
+        )  # fmt: skip
+
+
+@router.get("/v1/customers/{customer_id}/story", operation_id="customer_story")
+def get_story(request: Request, customer_id: str, who: Reader) -> dict[str, Any]:
+    """The customer's story: sentences, each with the events it stands on."""
+    server = server_of(request)
+    page = customer_360(server, who, customer_id)
+    with server.lock:
+        return server.workspace.story.story(page.master_id).to_dict()

@@ -14,11 +14,12 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cxlens.api.errors import ApiError
 from cxlens.api.keys import Caller
 from cxlens.api.server import KEY_COOKIE, Server, server_of
 from cxlens.book.customers import Filters, customers, options
 from cxlens.book.overview import overview
-from cxlens.errors import CxlensError, MetricError
+from cxlens.errors import CxlensError, MetricError, UnknownMaster
 from cxlens.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -274,3 +275,122 @@ def alerts_page(request: Request) -> Response:
             "options": {},
         },
     )  # fmt: skip
+
+
+def _record_reasons(
+    record_id: str, links: list[dict[str, Any]]
+) -> tuple[str, float | None, list[str]]:
+    """How a source record joined its master: the links that touch it, in words."""
+    mine = [
+        link for link in links if record_id in (link.get("record_id_l"), link.get("record_id_r"))
+    ]
+    if not mine:
+        return "singleton", None, ["the only record of this customer"]
+    methods = sorted({str(link.get("method")) for link in mine})
+    best = max((link.get("probability") or 0.0 for link in mine), default=None)
+    return ", ".join(methods), best, [str(link.get("reason")) for link in mine]
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(request: Request, customer_id: str) -> Response:
+    who = _viewer(request)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    server = server_of(request)
+    story = server.workspace.story
+    p = request.query_params
+    try:
+        with server.lock:
+            page = story.customer360(customer_id)
+            if who.role == "csm" and page.profile.get("owner") != who.owner:
+                raise ApiError(403, "forbidden", f"{customer_id} is not in your book")
+            told = story.story(page.master_id)
+            departments = p.getlist("department") or None
+            kinds = p.getlist("kind") or None
+            timeline = story.timeline(
+                page.master_id, departments=departments, kinds=kinds, limit=300
+            )
+    except UnknownMaster as exc:
+        return _page(request, "error", {"status": 404, "message": str(exc)}, status=404)
+    except ApiError as exc:
+        return _page(request, "error", {"status": exc.status, "message": exc.message}, exc.status)
+    return _page(request, "customer", _customer_context(page.to_dict(), told, timeline, p))
+
+
+def _customer_context(
+    c: dict[str, Any], told: Any, timeline: list[dict[str, Any]], p: Any
+) -> dict[str, Any]:
+    profile, value, risk = c["profile"], c["value"] or {}, c["risk"] or {}
+    health = c["health"] or []
+    latest = health[-1] if health else {}
+    clv = value.get("clv") or {}
+    # Cited events stay reachable from the story even when older than the timeline shown.
+    shown = {e["event_id"] for e in timeline}
+    cited = [e for e in told.citations.values() if e["event_id"] not in shown]
+    rows = sorted(timeline + cited, key=lambda e: str(e["occurred_at"]), reverse=True)
+    voice = (c.get("voice") or {}).get("texts") or []
+    return {
+        "currency": value.get("currency") or c.get("currency") or "USD",
+        "profile": {
+            "customer_id": c["master_id"], "name": profile.get("name") or c["master_id"],
+            "segment": profile.get("segment"), "owner": profile.get("owner"),
+            "region": profile.get("region"), "health_status": latest.get("status"),
+            "risk_band": risk.get("risk_band"), "customer_since": _clean(c.get("first_seen_at")),
+        },
+        "value": {
+            "arr": value.get("arr"), "clv": clv.get("total"), "mrr": value.get("mrr"),
+            "mrr_history": [(h["month"], h["mrr"]) for h in value.get("mrr_history", [])],
+        },
+        "risk": {
+            "probability": risk.get("probability"), "band": risk.get("risk_band"),
+            "reasons": [r["text"] for r in risk.get("reasons") or []],
+            "months_to_churn": _clean(risk.get("expected_months")),
+            "health_score": latest.get("score"),
+            "health_history": [h.get("score") for h in health],
+        },
+        "story": [{"text": s.text, "event_ids": list(s.event_ids)} for s in told.sentences],
+        "people": [
+            {"name": x.get("name") or x["customer_id"], "title": x.get("title"),
+             "email": x.get("email"), "phone": x.get("phone")}
+            for x in c.get("people") or []
+        ],
+        "records": [
+            dict(zip(("method", "probability", "reasons"),
+                     _record_reasons(r["record_id"], c.get("links") or []), strict=True),
+                 record_id=r["record_id"], system=r["system"],
+                 name=r.get("name") or r.get("company") or r.get("email"))
+            for r in c.get("records") or []
+        ],
+        "voice": [
+            {"event_id": v["event_id"], "occurred_at": _clean(v["occurred_at"]),
+             "kind": v["kind"], "text": v["text"], "sentiment": v.get("sentiment"),
+             "sentiment_score": _clean(v.get("sentiment_score")), "theme": v.get("theme")}
+            for v in voice[:20]
+        ],
+        "alerts": [
+            {"alert_id": a["alert_id"], "severity": a["severity"], "rule_name": a["rule_name"],
+             "customer_id": a.get("account_id") or a.get("customer_id"),
+             "customer_name": profile.get("name"), "owner": a.get("owner"),
+             "summary": a["summary"], "status": a["status"], "fired_at": _clean(a["occurred_at"])}
+            for a in c.get("alerts") or []
+        ],
+        "tasks": [
+            {"task_id": t["task_id"], "title": t["title"], "customer_id": t.get("customer_id"),
+             "customer_name": profile.get("name"), "owner": t.get("owner"),
+             "due_at": _clean(t["due_at"]), "status": t["status"],
+             "overdue": t["status"] in ("open", "in_progress")
+             and str(t["due_at"]) < dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()}
+            for t in c.get("tasks") or []
+        ],
+        "timeline": [
+            {"event_id": e["event_id"], "occurred_at": _clean(e["occurred_at"]),
+             "department": e.get("department") or "", "kind": e["kind"],
+             "summary": e.get("summary") or e["kind"], "source": e.get("source"),
+             "amount": _clean(e.get("amount"))}
+            for e in rows
+        ],
+        "departments": sorted((c.get("counts") or {}).keys()),
+        "kinds": sorted({e["kind"] for e in rows}),
+        "timeline_filter": {k: v for k, v in {"department": p.get("department"),
+                                                "kind": p.get("kind")}.items() if v},
+    }  # fmt: skip
