@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CUSTOMERS ?= 2000
 SEED ?= 7
+PORT ?= 8000
 DEMO_DIR ?= demo-workspace
 PYTEST_ARGS ?= -n 2
 
@@ -23,7 +24,7 @@ system:
 
 demo: setup
 	mkdir -p $(DEMO_DIR)
-	$(BIN)/cxlens demo --workspace $(DEMO_DIR) --customers $(CUSTOMERS) --seed $(SEED)
+	$(BIN)/cxlens demo --workspace $(DEMO_DIR) --customers $(CUSTOMERS) --seed $(SEED) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -308,7 +308,7 @@ def customer_page(request: Request, customer_id: str) -> Response:
             departments = p.getlist("department") or None
             kinds = p.getlist("kind") or None
             timeline = story.timeline(
-                page.master_id, departments=departments, kinds=kinds, limit=300
+                page.master_id, departments=departments, kinds=kinds, limit=100
             )
     except UnknownMaster as exc:
         return _page(request, "error", {"status": 404, "message": str(exc)}, status=404)
