@@ -40,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "signals",
         "sources",
         "store",
+        "story",
         "voc",
     },
     # Surfaces: the HTTP API and the command line over the same workspace.
