@@ -436,6 +436,8 @@ def make_people(rng: np.random.Generator, acc: Accounts) -> People:
     created = np.minimum(created, END - DAY)
     left = np.full(n, NO_TIME, dtype=np.int64)
     leaver = (role == lx.ROLE_USER) & (account >= 0) & (rng.random(n) < 0.06)
+    # Nobody leaves after the history ends: people who joined in its last two months stay.
+    leaver &= created + 61 * DAY < END
     span = np.maximum(END - created - 60 * DAY, DAY)
     left[leaver] = (created + 60 * DAY + rng.integers(0, span))[leaver]
     in_crm = (account >= 0) & ((pos == 0) | (rng.random(n) < 0.7))
