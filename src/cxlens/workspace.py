@@ -165,6 +165,7 @@ class Workspace:
                 f"unknown source(s) {', '.join(unknown)}; defined: "
                 + (", ".join(self.source_names()) or "none (add them under `sources:`)")
             )
+        self.store.prepare_bulk_load()
         return [
             load_source(
                 self.store,

@@ -33,6 +33,8 @@ class Server:
     def __init__(self, root: Path) -> None:
         self.workspace = Workspace(root)
         self.lock = threading.Lock()
+        # One customer's events are found by record id among millions: index look-ups.
+        self.workspace.store.ensure_lookup_indexes()
         self.signals: Signals = self.workspace.signals
         settings = self.workspace.config.signals
         self.max_request_bytes = settings.max_request_bytes

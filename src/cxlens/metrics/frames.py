@@ -20,11 +20,12 @@ def subscription_movements(store: Store) -> pd.DataFrame:
         "WHERE e.kind = 'subscription' ORDER BY e.occurred_at, e.event_id"
     )
     frame: pd.DataFrame = table.to_pandas()
-    frame["plan"] = frame.pop("properties").map(_plan)
+    frame["plan"] = frame.pop("properties").map(plan_of)
     return frame
 
 
-def _plan(properties: object) -> str | None:
+def plan_of(properties: object) -> str | None:
+    """The plan named in a subscription event's properties (JSON text), if any."""
     if not isinstance(properties, str) or not properties:
         return None
     value = json.loads(properties).get("plan")

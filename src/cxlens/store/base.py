@@ -201,6 +201,22 @@ class Store(ABC):
                 [str(SCHEMA_VERSION)],
             )
 
+    #: Indexes for finding one customer's events among millions: what the 360 page needs.
+    LOOKUP_INDEXES = (
+        ("ix_events_record", "events", "record_id"),
+        ("ix_events_account_record", "events", "account_record_id"),
+    )
+
+    @final
+    def ensure_lookup_indexes(self) -> None:
+        """Create the customer look-up indexes if missing (a server does, at start)."""
+        with self.transaction():
+            for name, table, column in self.LOOKUP_INDEXES:
+                self._execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+
+    def prepare_bulk_load(self) -> None:  # noqa: B027 - a hook; most engines need nothing
+        """Called before a bulk load; engines whose indexes slow loads drop them here."""
+
     # ---- the load algorithm, one batch at a time inside `transaction()` --------------------
     @abstractmethod
     def ingest_engine(self) -> duckdb.DuckDBPyConnection:

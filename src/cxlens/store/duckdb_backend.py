@@ -66,6 +66,13 @@ class DuckDBStore(Store):
         # Zone maps already prune scans; ART indexes would slow every bulk load several-fold.
         return False
 
+    def prepare_bulk_load(self) -> None:
+        # The look-up indexes cost a bulk load several-fold and take seconds to rebuild: the
+        # server recreates them when it starts (DuckDB admits one writing process, so no
+        # server runs during a load).
+        for name, _, _ in self.LOOKUP_INDEXES:
+            self._execute(f"DROP INDEX IF EXISTS {name}")
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             result = self._con.execute(sql, list(params) if params else None)

@@ -17,10 +17,10 @@ import pandas as pd
 
 from cxlens.errors import MetricError
 from cxlens.identity.service import Identity
-from cxlens.metrics.frames import subscription_movements
+from cxlens.metrics.frames import plan_of
 from cxlens.metrics.service import Value
 from cxlens.store import Store
-from cxlens.story.timeline import FROM, Kind, plain, scope
+from cxlens.story.timeline import Kind, plain, scope
 
 _ACCOUNT_FIELDS = "account_id, name, domain, segment, industry, owner, region, country, employees"
 _PERSON_FIELDS = "customer_id, account_id, name, email, phone, title, country"
@@ -140,10 +140,16 @@ def value(
     out.update(mrr=None, arr=None, mrr_history=[], clv=_clv(store, kind, master_id))
     if account_id is None:
         return out
-    movements = subscription_movements(store)
-    mine = movements[movements["customer"] == account_id]
+    found = scope(store, "account", account_id)
+    mine: pd.DataFrame = store.query(
+        f"SELECT e.occurred_at, e.amount, e.currency, e.action, e.properties {found.sql()}"
+        "WHERE e.kind = 'subscription' ORDER BY e.occurred_at, e.event_id",
+        found.params,
+    ).to_pandas()
     if mine.empty:
         return out
+    mine["plan"] = mine.pop("properties").map(plan_of)
+    mine.insert(0, "customer", account_id)
     try:
         # The account's movements only: the MRR of one customer needs no other customer's.
         monthly = metrics.monthly_mrr(mine).sort_values("month")
@@ -158,7 +164,8 @@ def value(
         {"month": str(m), "mrr": float(v)}
         for m, v in zip(monthly["month"].iloc[start:], monthly["mrr"].iloc[start:], strict=True)
     ]
-    last = pd.Timestamp(movements["occurred_at"].max()).to_period("M")
+    latest = store.scalar("SELECT max(occurred_at) FROM events WHERE kind = 'subscription'")
+    last = pd.Timestamp(latest).to_period("M")
     mrr, month = float(monthly["mrr"].iloc[-1]), monthly["month"].iloc[-1]
     if history:
         history.extend({"month": str(m), "mrr": mrr} for m in pd.period_range(month, last)[1:])
@@ -192,18 +199,18 @@ def _clv(store: Store, kind: Kind, master_id: str) -> dict[str, Any] | None:
 
 def voice(store: Store, kind: Kind, master_id: str) -> dict[str, Any]:
     """Texts of the latest text-analytics run with sentiment and theme; survey answers."""
-    condition, params = scope(kind, master_id)
+    found = scope(store, kind, master_id)
     out: dict[str, Any] = {"run_id": None, "texts": [], "sentiment": {}}
     run = store.scalar("SELECT run_id FROM voc_runs ORDER BY ran_at DESC, run_id DESC LIMIT 1")
     if run is not None:
         texts = store.rows(
             "SELECT t.event_id, t.occurred_at, t.kind, e.text, t.language, t.sentiment, "
             "t.sentiment_score, t.theme_key, th.label AS theme, t.customer_id "
-            "FROM voc_texts AS t JOIN events AS e ON e.event_id = t.event_id "
-            + FROM.removeprefix("FROM events AS e ")
-            + "LEFT JOIN voc_themes AS th ON th.run_id = t.run_id AND th.theme_key = t.theme_key "
-            f"WHERE t.run_id = ? AND {condition} ORDER BY t.occurred_at DESC, t.event_id DESC",
-            [run, *params],
+            f"FROM voc_texts AS t JOIN {found.events} AS e ON e.event_id = t.event_id "
+            f"{found.joins}"
+            "LEFT JOIN voc_themes AS th ON th.run_id = t.run_id AND th.theme_key = t.theme_key "
+            "WHERE t.run_id = ? ORDER BY t.occurred_at DESC, t.event_id DESC",
+            [*found.params, run],
         )
         counts: dict[str, int] = {}
         for row in texts:
@@ -214,9 +221,9 @@ def voice(store: Store, kind: Kind, master_id: str) -> dict[str, Any]:
     answers = store.rows(
         "SELECT e.event_id, e.occurred_at, e.action AS measure, e.score, e.text, "
         "CASE WHEN l.entity = 'person' THEN l.master_id END AS customer_id, "
-        f"c.name AS customer_name {FROM}WHERE e.kind = 'survey' AND {condition} "
+        f"c.name AS customer_name {found.sql()}WHERE e.kind = 'survey' "
         "ORDER BY e.occurred_at DESC, e.event_id DESC",
-        params,
+        found.params,
     )
     out["surveys"] = [plain(r) for r in answers[:VOICE_LIMIT]]
     nps = [float(r["score"]) for r in answers if r["measure"] == "nps" and r["score"] is not None]
@@ -271,12 +278,12 @@ def tasks(store: Store, kind: Kind, master_id: str) -> list[dict[str, Any]]:
 
 
 def counts(store: Store, kind: Kind, master_id: str) -> tuple[dict[str, int], int, Any, Any]:
-    condition, params = scope(kind, master_id)
+    found = scope(store, kind, master_id)
     rows = store.rows(
         "SELECT coalesce(e.department, '(none)') AS department, count(*) AS n, "
-        f"min(e.occurred_at) AS first_at, max(e.occurred_at) AS last_at {FROM}"
-        f"WHERE {condition} GROUP BY coalesce(e.department, '(none)') ORDER BY 1",
-        params,
+        f"min(e.occurred_at) AS first_at, max(e.occurred_at) AS last_at {found.sql()}"
+        "GROUP BY coalesce(e.department, '(none)') ORDER BY 1",
+        found.params,
     )
     by_department = {str(r["department"]): int(r["n"]) for r in rows}
     first = min((r["first_at"] for r in rows), default=None)

@@ -183,10 +183,14 @@ class Story:
         )  # fmt: skip
         return tl.public(rows)
 
-    def story(self, customer: str, *, rephrase: bool = True) -> StoryResult:
-        """The customer's journey; rephrased by the configured model when `rephrase` is on."""
+    def story(
+        self, customer: str, *, rephrase: bool = True, page: Customer360 | None = None
+    ) -> StoryResult:
+        """The customer's journey; rephrased by the configured model when `rephrase` is on.
+        `page`: the customer's 360 when the caller has it already (a page shows both)."""
         kind, master = self.resolve(customer)
-        page = page360.build(self.store, self.value, self.identity, kind, master, customer)
+        if page is None or page.master_id != master:
+            page = page360.build(self.store, self.value, self.identity, kind, master, customer)
         facts = self._facts(page)
         sentences = tell(facts)
         known = facts.known
@@ -241,13 +245,11 @@ class Story:
         )
         if run is None:
             return {}
-        condition, params = tl.scope(kind, master)
+        found = tl.scope(self.store, kind, master)
         rows = self.store.rows(
-            "SELECT t.event_id, t.sentiment FROM voc_texts AS t "
-            "JOIN events AS e ON e.event_id = t.event_id "
-            + tl.FROM.removeprefix("FROM events AS e ")
-            + f"WHERE t.run_id = ? AND t.sentiment IS NOT NULL AND {condition}",
-            [run, *params],
+            f"SELECT t.event_id, t.sentiment FROM voc_texts AS t JOIN {found.events} AS e "
+            "ON e.event_id = t.event_id WHERE t.run_id = ? AND t.sentiment IS NOT NULL",
+            [*found.events_params, run],
         )
         return {str(r["event_id"]): str(r["sentiment"]) for r in rows if r["sentiment"]}
 

@@ -304,7 +304,7 @@ def customer_page(request: Request, customer_id: str) -> Response:
             page = story.customer360(customer_id)
             if who.role == "csm" and page.profile.get("owner") != who.owner:
                 raise ApiError(403, "forbidden", f"{customer_id} is not in your book")
-            told = story.story(page.master_id)
+            told = story.story(page.master_id, page=page)
             departments = p.getlist("department") or None
             kinds = p.getlist("kind") or None
             timeline = story.timeline(
