@@ -22,10 +22,6 @@ import argparse
 import asyncio
 import datetime as dt
 import random
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +29,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from serving import served
 
 from cxlens.api.keys import create_key
 from cxlens.demo import demo_sources, demo_value, generate_demo
@@ -87,12 +84,6 @@ def make_event(n: int, emails: list[str], rng: random.Random) -> dict[str, Any]:
         text = rng.choice(ANGRY if rng.random() < 0.4 else CALM)
         return {**base, "kind": "social", "action": "mention", "text": text}
     return {**base, "kind": "note", "action": "success", "text": "QBR scheduled"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def drive(
@@ -169,33 +160,10 @@ def main() -> None:
         key, emails = build(root, args.customers)
         print(f"demo workspace of {args.customers:,} accounts built in "
               f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-c",
-                "from cxlens.cli import main; main()",
-                "serve",
-                "-w",
-                str(root),
-                "--port",
-                str(port),
-            ],  # fmt: skip
-        )
-        url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        try:
+        with served(root) as url:
             results, failures, elapsed = asyncio.run(
                 drive(url, key, emails, args.rate, args.seconds, args.batch)
             )
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(60)
         with Workspace(root) as ws:
             stored = ws.store.scalar("SELECT count(*) FROM events WHERE source = 'api'")
             alerts = ws.store.scalar("SELECT count(*) FROM alerts")

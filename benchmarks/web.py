@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,15 +29,10 @@ from pathlib import Path
 import duckdb
 import httpx
 import numpy as np
+from serving import served
 
 from cxlens.api.keys import create_key
 from cxlens.workspace import Workspace
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(http: httpx.Client, paths: Callable[[int], str], n: int) -> list[float]:
@@ -100,27 +93,6 @@ def main() -> None:
                 con.sql(f"SELECT * FROM accounts ORDER BY name LIMIT 50 OFFSET {i * 50}").fetchall()
                 floor.append(time.perf_counter() - start)
 
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-c",
-                "from cxlens.cli import main; main()",
-                "serve",
-                "-w",
-                str(root),
-                "--port",
-                str(port),
-            ],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         checks: dict[str, Callable[[int], str]] = {
             "page  overview  /": lambda i: "/",
             "page  customers /customers": lambda i: f"/customers?page={1 + i % 20}",
@@ -142,18 +114,17 @@ def main() -> None:
             "api   GET /v1/alerts": lambda i: "/v1/alerts",
         }
         worst = 0.0
-        try:
-            with httpx.Client(base_url=url, timeout=120, cookies={"cxlens_key": key}) as http:
-                http.headers["Authorization"] = f"Bearer {key}"
-                print(f"{'':40s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}")
-                for name, paths in checks.items():
-                    times = timed(http, paths, args.requests)
-                    p50, p95 = (float(np.percentile(times, q)) * 1000 for q in (50, 95))
-                    worst = max(worst, p95)
-                    print(f"{name:40s} {p50:8.0f} {p95:8.0f} {max(times) * 1000:8.0f}")
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(60)
+        with (
+            served(root) as url,
+            httpx.Client(base_url=url, timeout=120, cookies={"cxlens_key": key}) as http,
+        ):
+            http.headers["Authorization"] = f"Bearer {key}"
+            print(f"{'':40s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}")
+            for name, paths in checks.items():
+                times = timed(http, paths, args.requests)
+                p50, p95 = (float(np.percentile(times, q)) * 1000 for q in (50, 95))
+                worst = max(worst, p95)
+                print(f"{name:40s} {p50:8.0f} {p95:8.0f} {max(times) * 1000:8.0f}")
         print(
             f"baseline: one page of accounts straight from DuckDB, median "
             f"{statistics.median(floor) * 1000:.1f} ms; worst p95 above {worst:.0f} ms "

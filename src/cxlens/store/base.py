@@ -205,6 +205,9 @@ class Store(ABC):
     LOOKUP_INDEXES = (
         ("ix_events_record", "events", "record_id"),
         ("ix_events_account_record", "events", "account_record_id"),
+        ("ix_links_master", "record_links", "master_id"),
+        ("ix_links_record", "record_links", "record_id"),
+        ("ix_customers_account", "customers", "account_id"),
     )
 
     @final

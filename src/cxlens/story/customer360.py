@@ -164,7 +164,11 @@ def value(
         {"month": str(m), "mrr": float(v)}
         for m, v in zip(monthly["month"].iloc[start:], monthly["mrr"].iloc[start:], strict=True)
     ]
-    latest = store.scalar("SELECT max(occurred_at) FROM events WHERE kind = 'subscription'")
+    latest = store.scalar(
+        "SELECT max(occurred_at) FROM events WHERE kind = 'subscription' "
+        "AND occurred_at >= ?",
+        [mine["occurred_at"].max()],
+    )
     last = pd.Timestamp(latest).to_period("M")
     mrr, month = float(monthly["mrr"].iloc[-1]), monthly["month"].iloc[-1]
     if history:

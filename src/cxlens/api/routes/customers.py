@@ -83,17 +83,27 @@ def search(
     return found
 
 
-def customer_360(server: Server, who: Caller, customer: str) -> Customer360:
-    """The 360, or 404; a CSM only opens customers of their own book."""
+def _master(server: Server, who: Caller, customer: str) -> str:
+    """The customer's master id, or 404; a CSM only opens customers of their own book."""
+    store = server.workspace.store
     try:
         with server.lock:
-            page = server.workspace.story.customer360(customer)
+            kind, master = server.workspace.story.resolve(customer)
+            account = master if kind == "account" else store.scalar(
+                "SELECT account_id FROM customers WHERE customer_id = ?", [master]
+            )  # fmt: skip
+            owner = store.scalar("SELECT owner FROM accounts WHERE account_id = ?", [account])
     except UnknownMaster as exc:
         raise ApiError(404, "unknown_customer", str(exc)) from exc
-    owner = page.profile.get("owner")
     if who.role == "csm" and owner != who.owner:
         raise ApiError(403, "forbidden", f"{customer} is not in your book")
-    return page
+    return master
+
+
+def customer_360(server: Server, who: Caller, customer: str) -> Customer360:
+    master = _master(server, who, customer)
+    with server.lock:
+        return server.workspace.story.customer360(master)
 
 
 @router.get("/v1/customers/{customer_id}", operation_id="customer_360")
@@ -118,10 +128,10 @@ def get_timeline(
 ) -> list[dict[str, Any]]:
     """The customer's events across departments, filtered by department, kind and time."""
     server = server_of(request)
-    page = customer_360(server, who, customer_id)
+    master = _master(server, who, customer_id)
     with server.lock:
         return server.workspace.story.timeline(
-            page.master_id, departments=department, kinds=kind, since=since, until=until,
+            master, departments=department, kinds=kind, since=since, until=until,
             limit=limit, offset=offset, newest_first=order == "newest",
         )  # fmt: skip
 
@@ -130,6 +140,6 @@ def get_timeline(
 def get_story(request: Request, customer_id: str, who: Reader) -> dict[str, Any]:
     """The customer's story: sentences, each with the events it stands on."""
     server = server_of(request)
-    page = customer_360(server, who, customer_id)
+    master = _master(server, who, customer_id)
     with server.lock:
-        return server.workspace.story.story(page.master_id).to_dict()
+        return server.workspace.story.story(master).to_dict()

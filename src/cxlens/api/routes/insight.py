@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 
@@ -12,41 +13,33 @@ from cxlens.api.server import Reader, book_owner, server_of
 from cxlens.errors import MetricError
 
 router = APIRouter()
+T = TypeVar("T")
+Breakdown = Literal["touchpoint", "journey_stage", "channel", "segment", "region", "owner"]
 
 
-def _missing(exc: MetricError) -> ApiError:
-    return ApiError(404, "not_computed", str(exc))
+def _computed(request: Request, key: str, compute: Callable[[], T]) -> T:
+    """A cached result, or 404 when it has not been computed yet (no VoC run, no model)."""
+    try:
+        return server_of(request).cached(key, compute)
+    except MetricError as exc:
+        raise ApiError(404, "not_computed", str(exc)) from exc
 
 
 @router.get("/v1/voc/satisfaction", operation_id="satisfaction", tags=["voice"])
 def satisfaction(
-    request: Request,
-    who: Reader,
-    by: Literal["touchpoint", "journey_stage", "channel", "segment", "region", "owner"] = (
-        "touchpoint"
-    ),
+    request: Request, who: Reader, by: Breakdown = "touchpoint"
 ) -> list[dict[str, Any]]:
     """NPS, CSAT and CES along the journey, with sample sizes (small samples flagged)."""
     del who
-    server = server_of(request)
-    try:
-        frame = server.cached(
-            f"satisfaction:{by}", lambda: server.workspace.voc.satisfaction(by=(by,))
-        )
-    except MetricError as exc:
-        raise _missing(exc) from exc
-    return records(frame)
+    voc = server_of(request).workspace.voc
+    return records(_computed(request, f"satisfaction:{by}", lambda: voc.satisfaction(by=(by,))))
 
 
 @router.get("/v1/voc/themes", operation_id="themes", tags=["voice"])
 def themes(request: Request, who: Reader) -> list[dict[str, Any]]:
     del who
-    server = server_of(request)
-    try:
-        frame = server.cached("themes", lambda: server.workspace.voc.themes())
-    except MetricError as exc:
-        raise _missing(exc) from exc
-    return records(frame)
+    voc = server_of(request).workspace.voc
+    return records(_computed(request, "themes", voc.themes))
 
 
 @router.get("/v1/voc/drivers", operation_id="drivers", tags=["voice"])
@@ -55,12 +48,8 @@ def drivers(
 ) -> list[dict[str, Any]]:
     """What drives dissatisfaction: each theme's and touchpoint's impact on the target."""
     del who
-    server = server_of(request)
-    try:
-        frame = server.cached(f"drivers:{target}", lambda: server.workspace.voc.drivers(target))
-    except MetricError as exc:
-        raise _missing(exc) from exc
-    return records(frame)
+    voc = server_of(request).workspace.voc
+    return records(_computed(request, f"drivers:{target}", lambda: voc.drivers(target)))
 
 
 @router.get("/v1/voc/emerging", operation_id="emerging", tags=["voice"])
@@ -68,14 +57,8 @@ def emerging(
     request: Request, who: Reader, periods: Annotated[int, Query(ge=1, le=52)] = 3
 ) -> list[dict[str, Any]]:
     del who
-    server = server_of(request)
-    try:
-        frame = server.cached(
-            f"emerging:{periods}", lambda: server.workspace.voc.emerging(periods=periods)
-        )
-    except MetricError as exc:
-        raise _missing(exc) from exc
-    return records(frame)
+    voc = server_of(request).workspace.voc
+    return records(_computed(request, f"emerging:{periods}", lambda: voc.emerging(periods=periods)))
 
 
 @router.get("/v1/risk/scores", operation_id="risk_scores", tags=["risk"])
@@ -87,11 +70,8 @@ def risk_scores(
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
 ) -> list[dict[str, Any]]:
     """The latest churn scores with reasons, most revenue at risk first."""
-    server = server_of(request)
-    try:
-        frame = server.cached("risk_scores", lambda: server.workspace.risk.latest_scores())
-    except MetricError as exc:
-        raise _missing(exc) from exc
+    risk = server_of(request).workspace.risk
+    frame = _computed(request, "risk_scores", risk.latest_scores)
     mine = book_owner(who, owner)
     if mine is not None:
         frame = frame[frame["owner"] == mine]
@@ -108,23 +88,14 @@ def at_risk(
 ) -> list[dict[str, Any]]:
     """Revenue at risk: subscriptions (probability × ARR) and buyers ((1 − P(alive)) × CLV)."""
     del who
-    server = server_of(request)
-    try:
-        frame = server.cached(f"at_risk:{by}", lambda: server.workspace.risk.revenue_at_risk(by))
-    except MetricError as exc:
-        raise _missing(exc) from exc
-    return records(frame)
+    risk = server_of(request).workspace.risk
+    return records(_computed(request, f"at_risk:{by}", lambda: risk.revenue_at_risk(by)))
 
 
 @router.get("/v1/risk/backtest", operation_id="backtest", tags=["risk"])
 def backtest(request: Request, who: Reader) -> dict[str, Any]:
     """How the churn model and the health scorecard did on rolling past windows."""
     del who
-    server = server_of(request)
-    try:
-        report: dict[str, Any] = server.cached(
-            "backtest", lambda: server.workspace.risk.backtest_report()
-        )
-    except MetricError as exc:
-        raise _missing(exc) from exc
+    risk = server_of(request).workspace.risk
+    report: dict[str, Any] = _computed(request, "backtest", risk.backtest_report)
     return report
