@@ -165,8 +165,7 @@ def value(
         for m, v in zip(monthly["month"].iloc[start:], monthly["mrr"].iloc[start:], strict=True)
     ]
     latest = store.scalar(
-        "SELECT max(occurred_at) FROM events WHERE kind = 'subscription' "
-        "AND occurred_at >= ?",
+        "SELECT max(occurred_at) FROM events WHERE kind = 'subscription' AND occurred_at >= ?",
         [mine["occurred_at"].max()],
     )
     last = pd.Timestamp(latest).to_period("M")
