@@ -67,6 +67,12 @@ def test_the_customer_list_filters_sorts_and_pages(
     assert mine.status_code == 200
     assert {c["owner"] for c in mine.json()["customers"]} == {keys["owner"]}
 
+    others = [c for c in everyone["customers"] if c["owner"] != keys["owner"]]
+    assert http.get(f"/v1/customers/{others[0]['account_id']}", headers=csm).status_code == 403
+    mine_one = mine.json()["customers"][0]["account_id"]
+    assert http.get(f"/v1/customers/{mine_one}/story", headers=csm).status_code == 200
+    assert http.get("/v1/customers/acc_nobody").status_code == 404
+
     bad = http.get("/v1/customers", params={"sort": "shoe_size"})
     assert bad.status_code == 400 and "cannot sort by 'shoe_size'" in bad.json()["error"]["message"]
 

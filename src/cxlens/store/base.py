@@ -208,6 +208,8 @@ class Store(ABC):
         ("ix_links_master", "record_links", "master_id"),
         ("ix_links_record", "record_links", "record_id"),
         ("ix_customers_account", "customers", "account_id"),
+        ("ix_customers_id", "customers", "customer_id"),
+        ("ix_accounts_id", "accounts", "account_id"),
     )
 
     @final
