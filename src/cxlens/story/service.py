@@ -9,6 +9,8 @@ email, domain or id.
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,34 +211,30 @@ class Story:
             result.sentences, result.rephrased = model.rephrase(sentences, result.numbers())
         return result
 
-    def _alert_events(self, page: Customer360) -> list[dict[str, Any]]:
-        """The events that fired the page's alerts and tasks, those that are the customer's."""
-        ids = sorted({str(a["event_id"]) for a in [*page.alerts, *page.tasks]})
-        if not ids:
-            return []
-        return tl.events(self.store, page.kind, page.master_id, event_ids=ids)
-
     def _facts(self, page: Customer360) -> Facts:
         kind, master = page.kind, page.master_id
         as_of = tl.as_time(page.risk["as_of"]) if page.risk else None
-        events = tl.events(self.store, kind, master, exclude_kinds=["usage"])
-        first = tl.events(self.store, kind, master, limit=1)
+        # One read of the customer's events; every selection below is made from it.
+        everything = tl.events(self.store, kind, master)
+        events = [e for e in everything if e["kind"] != "usage"]
         usage = []
         for action in ("active_users", "session"):
-            latest = tl.events(
-                self.store, kind, master, kinds=["usage"], actions=[action], until=as_of,
-                limit=3, newest_first=True,
-            )  # fmt: skip
-            usage.extend(reversed(latest))
+            readings = [
+                e for e in everything
+                if e["kind"] == "usage" and e["action"] == action
+                and (as_of is None or tl.occurred(e) < as_of)
+            ]  # fmt: skip
+            usage.extend(readings[-3:])
         usage.sort(key=lambda e: (tl.occurred(e), str(e["event_id"])))
+        fired = {str(a["event_id"]) for a in [*page.alerts, *page.tasks]}
         return Facts(
             page=page,
             events=events,
-            first=first[0] if first else None,
+            first=everything[0] if everything else None,
             usage=usage,
             sentiments=self._sentiments(kind, master),
             big_order=self._big_order(),
-            triggers=self._alert_events(page),
+            triggers=[e for e in everything if str(e["event_id"]) in fired],
         )
 
     def _sentiments(self, kind: tl.Kind, master: str) -> dict[str, str]:
@@ -254,13 +252,24 @@ class Story:
         return {str(r["event_id"]): str(r["sentiment"]) for r in rows if r["sentiment"]}
 
     def _big_order(self) -> float | None:
-        """The top decile of all placed orders: what counts as a large order here."""
+        """The top decile of all placed orders: what counts as a large order here. Read from
+        every order, so kept for a minute: it barely moves from one story to the next."""
+        kept = _BIG_ORDER.get(self.store)
+        if kept is not None and time.monotonic() - kept[0] < 60.0:
+            return kept[1]
         found = self.store.scalar(
             "SELECT CASE WHEN count(*) >= 10 THEN percentile_cont(0.9) WITHIN GROUP "
             "(ORDER BY amount) END FROM events "
             "WHERE kind = 'order' AND action = 'placed' AND amount IS NOT NULL"
         )
-        return float(found) if found is not None else None
+        value = float(found) if found is not None else None
+        _BIG_ORDER[self.store] = (time.monotonic(), value)
+        return value
+
+
+_BIG_ORDER: weakref.WeakKeyDictionary[Store, tuple[float, float | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _compact(sentence: Sentence, numbers: dict[str, int]) -> str:
