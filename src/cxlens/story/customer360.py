@@ -221,6 +221,10 @@ def voice(store: Store, kind: Kind, master_id: str) -> dict[str, Any]:
             counts[label] = counts.get(label, 0) + 1
         out.update(run_id=run, texts=[plain(r) for r in texts[:VOICE_LIMIT]])
         out.update(sentiment=dict(sorted(counts.items())), text_count=len(texts))
+        # Every text's sentiment, not only those shown: the story quotes from all of them.
+        out["sentiment_by_event"] = {
+            str(r["event_id"]): str(r["sentiment"]) for r in texts if r["sentiment"]
+        }
     answers = store.rows(
         "SELECT e.event_id, e.occurred_at, e.action AS measure, e.score, e.text, "
         "CASE WHEN l.entity = 'person' THEN l.master_id END AS customer_id, "

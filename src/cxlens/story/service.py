@@ -227,12 +227,15 @@ class Story:
             usage.extend(readings[-3:])
         usage.sort(key=lambda e: (tl.occurred(e), str(e["event_id"])))
         fired = {str(a["event_id"]) for a in [*page.alerts, *page.tasks]}
+        voice = page.voice or {}
         return Facts(
             page=page,
             events=events,
             first=everything[0] if everything else None,
             usage=usage,
-            sentiments=self._sentiments(kind, master),
+            sentiments=voice["sentiment_by_event"]
+            if "sentiment_by_event" in voice
+            else self._sentiments(kind, master),
             big_order=self._big_order(),
             triggers=[e for e in everything if str(e["event_id"]) in fired],
         )
