@@ -16,31 +16,47 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cxlens.models.churn.explain import Template
+
 DAY = pd.Timedelta(days=1)
 
-#: Plain-language templates for the reasons shown with each score ({value} is the feature's).
-TEMPLATES: dict[str, str] = {
+URGENT = "urgent or high-priority ticket"
+
+
+def _count(one: str, many: str, rest: str = "") -> Template:
+    """A template for a count: "1 ticket still unresolved", "3 tickets still unresolved"."""
+
+    def text(value: object) -> str:
+        n = round(float(value))  # type: ignore[arg-type]
+        return f"{n} {one if n == 1 else many}{rest}"
+
+    return text
+
+
+#: Plain-language templates for the reasons shown with each score ({value} is the feature's,
+#: or a function of it for counts).
+TEMPLATES: dict[str, Template] = {
     "usage_trend": "active users {value:+.0%} over the last 30 days against the 90 before",
-    "active_users_30d": "{value:.0f} active users a week lately",
+    "active_users_30d": _count("active user", "active users", " a week lately"),
     "active_users_ratio": "active users at {value:.0%} of their peak of the last year",
     "usage_trend_14d": "active users {value:+.0%} in the last two weeks against the 90 days before",
-    "sessions_30d": "{value:.0f} sessions a week lately",
-    "tickets_90d": "{value:.0f} support tickets in 90 days",
-    "urgent_tickets_90d": "{value:.0f} urgent or high-priority tickets in 90 days",
-    "unresolved_tickets": "{value:.0f} tickets still unresolved",
-    "unresolved_urgent": "{value:.0f} urgent or high-priority tickets unresolved",
+    "sessions_30d": _count("session", "sessions", " a week lately"),
+    "tickets_90d": _count("support ticket", "support tickets", " in 90 days"),
+    "urgent_tickets_90d": _count(URGENT, URGENT + "s", " in 90 days"),
+    "unresolved_tickets": _count("ticket", "tickets", " still unresolved"),
+    "unresolved_urgent": _count(URGENT, URGENT + "s", " unresolved"),
     "sentiment_90d": "their texts' sentiment {value:+.2f} on average over 90 days",
     "nps_last": "last NPS answer {value:.0f}",
     "days_since_detractor": "an NPS detractor answer {value:.0f} days ago",
     "days_since_payment_failure": "a failed payment {value:.0f} days ago",
     "days_since_champion_left": "their champion left {value:.0f} days ago",
-    "urgent_tickets_30d": "{value:.0f} urgent or high-priority tickets in 30 days",
+    "urgent_tickets_30d": _count(URGENT, URGENT + "s", " in 30 days"),
     "detractor_90d": "an NPS detractor answer in the last 90 days",
     "csat_avg_180d": "CSAT {value:.1f} on average over 180 days",
-    "payment_failures_90d": "{value:.0f} failed payments in 90 days",
-    "csm_touches_90d": "{value:.0f} CSM meetings or notes in 90 days",
+    "payment_failures_90d": _count("failed payment", "failed payments", " in 90 days"),
+    "csm_touches_90d": _count("CSM meeting or note", "CSM meetings or notes", " in 90 days"),
     "champion_left_180d": "their champion left in the last 180 days",
-    "contacts_left_180d": "{value:.0f} contacts left in 180 days",
+    "contacts_left_180d": _count("contact", "contacts", " left in 180 days"),
     "mrr_change_90d": "MRR {value:+.0%} in 90 days",
     "mrr": "MRR {value:,.0f}",
     "tenure_months": "a customer for {value:.0f} months",

@@ -265,8 +265,8 @@ def alerts_page(request: Request) -> Response:
             ],
             "tasks": [
                 {"task_id": t["task_id"], "title": t["title"], "customer_id": t["customer_id"],
-                 "customer_name": None, "owner": t["owner"], "due_at": _clean(t["due_at"]),
-                 "status": t["status"],
+                 "customer_name": names.get(str(t["customer_id"])), "owner": t["owner"],
+                 "due_at": _clean(t["due_at"]), "status": t["status"],
                  "overdue": t["status"] in ("open", "in_progress") and t["due_at"] < now}
                 for t in tasks.to_dict(orient="records")
             ],
