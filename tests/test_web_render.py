@@ -607,7 +607,8 @@ def test_overview_numbers_charts_and_drill_downs() -> None:
         in html
     )
     assert values(html, "nrr") == ["1.053"] and ">105.3%<" in html
-    assert values(html, "logo_churn_change") == ["0.002"]
+    # A change of a percentage shows in points.
+    assert values(html, "logo_churn_change") == ["0.2"] and "0.2</span> pts" in html
     assert 'class="kpi-change is-bad"' in html  # churn going up is bad
     assert "Data as of" in html and "30 Jun 2025" in html
     # revenue at risk: one linked bar per owner, to the filtered customer list
