@@ -61,7 +61,7 @@ def rules_test(
     as_json: bool = JsonOpt,
 ) -> None:
     """Validate the rules file; with --event, show which rules that event would fire."""
-    from cxlens.signals.intake import EventIn
+    from cxlens.signals.intake import Directory, EventIn
     from cxlens.signals.rules import load_rules
     from cxlens.signals.service import with_sentiment
 
@@ -72,17 +72,10 @@ def rules_test(
         if event is not None:
             incoming = EventIn.model_validate_json(event.read_text(encoding="utf-8"))
             engine = signals.engine(loaded)
-            customer = incoming.customer
-            directory_email = (customer.email or "").lower()
-            found = ws.store.rows(
-                "SELECT customer_id, account_id FROM customers WHERE lower(email) = ?",
-                [directory_email],
-            )
+            customer_id, account_id = Directory(ws.store).find(incoming.customer)
             as_event = incoming.model_dump()
             as_event.update(
-                kind=incoming.kind.value,
-                customer_id=found[0]["customer_id"] if found else None,
-                account_id=found[0]["account_id"] if found else None,
+                kind=incoming.kind.value, customer_id=customer_id, account_id=account_id
             )
             for hit in engine.observe(with_sentiment([as_event])[0]):
                 fired.append({"rule_id": hit.rule_id, "severity": hit.severity,
@@ -133,8 +126,8 @@ def rules_replay(
             else (last - dt.timedelta(days=90) if last else None)
         )
         end = dt.datetime.fromisoformat(until) if until else None
-        frame = ws.signals.replay(since=start, until=end, rules=loaded)
-        raised = ws.signals.backfill(since=start, rules=loaded) if apply and start else 0
+        frame = ws.signals.replay(since=start, until=end, rules=loaded, apply=apply)
+        raised = int(frame["raised"].sum())
     kept = frame[~frame["suppressed"]]
     per_rule = (
         frame.groupby("rule_id")

@@ -151,6 +151,25 @@ class Directory:
         for record_id, master_id in self.master.items():
             self.record_of.setdefault(master_id, record_id)
 
+    def find(self, ref: CustomerRef) -> tuple[str | None, str | None]:
+        """The person and account masters an identity already has, creating none (what a
+        dry run of the rules needs)."""
+        account = None
+        if ref.account is not None:
+            a = ref.account
+            key = f"{a.system}:{a.key}" if a.system and a.key else None
+            account = (self.master.get(key) if key else None) or (
+                self.domain.get(a.domain.lower()) if a.domain else None
+            )
+        key = f"{ref.system}:{ref.key}" if ref.system and ref.key else None
+        person = (self.master.get(key) if key else None) or (
+            self.email.get(ref.email.lower()) if ref.email else None
+        )
+        if person is not None and account is None:
+            found = self.account_of.get(person)
+            account = str(found) if found else None
+        return person, account
+
 
 def match(
     events: Sequence[EventIn], directory: Directory, store: Store, load_id: str

@@ -31,7 +31,11 @@ def _tier(percentile: float | None) -> str | None:
 @dataclass
 class Profiles:
     accounts: dict[str, Profile] = field(default_factory=dict)
+    #: People without an account of their own: their whole profile.
     customers: dict[str, Profile] = field(default_factory=dict)
+    #: People of an account: the account and what is theirs alone (their profile is the
+    #: account's, which is not copied for each of them).
+    members: dict[str, tuple[str, Profile]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: Store) -> Profiles:
@@ -83,34 +87,40 @@ class Profiles:
         loose["value"] = loose["clv"]
         loose["value_percentile"] = loose["value"].rank(pct=True) * 100
 
-        loose_rows = {str(k): v for k, v in loose.to_dict(orient="index").items()}
         out = cls()
-        for account_id, row in table.iterrows():
-            profile = _clean(row.to_dict())
+        # Plain records, not row objects: a base of 100,000 customers loads in about a second.
+        for record in table.reset_index().to_dict(orient="records"):
+            profile = _clean(record)
+            account_id = str(profile["account_id"])
             profile.update(
-                customer_id=str(account_id),
-                account_id=str(account_id),
+                customer_id=account_id,
                 value_tier=_tier(profile.get("value_percentile")),
                 provisional=False,
             )
-            out.accounts[str(account_id)] = profile
-        for customer_id, row in people.iterrows():
-            account = row["account_id"]
+            out.accounts[account_id] = profile
+        values = loose[["value", "value_percentile"]].to_dict(orient="index")
+        for record in people.reset_index().to_dict(orient="records"):
+            customer_id, account = str(record["customer_id"]), record["account_id"]
+            person = _clean({"name": record["name"], "clv": record["clv"]})
             if isinstance(account, str) and account in out.accounts:
-                profile = dict(out.accounts[account])
-            else:
-                extra = loose_rows.get(str(customer_id)) or row.to_dict()
-                profile = _clean(extra)
-                profile["value_tier"] = _tier(profile.get("value_percentile"))
-                profile["provisional"] = False
-            profile["customer_id"] = str(customer_id)
-            profile["person"] = _clean({"name": row["name"], "clv": row["clv"]})
-            out.customers[str(customer_id)] = profile
+                out.members[customer_id] = (account, person)
+                continue
+            profile = _clean({**record, **values.get(record["customer_id"], {})})
+            profile.update(
+                customer_id=customer_id,
+                value_tier=_tier(profile.get("value_percentile")),
+                provisional=False,
+                person=person,
+            )
+            out.customers[customer_id] = profile
         return out
 
     def of(self, customer_id: str | None, account_id: str | None) -> Profile:
         """The profile of the customer an event is about (its account's, for a person of an
         account); a bare provisional profile for one not seen at the last refresh."""
+        if customer_id and customer_id in self.members:
+            account, person = self.members[customer_id]
+            return {**self.accounts[account], "customer_id": customer_id, "person": person}
         if customer_id and customer_id in self.customers:
             return self.customers[customer_id]
         if account_id and account_id in self.accounts:
@@ -133,11 +143,13 @@ class Profiles:
                 "customer_id": account_id, "account_id": account_id, "provisional": True,
                 **{k: v for k, v in fields.items() if k in ("name", "segment", "owner", "region")},
             }  # fmt: skip
-        if customer_id and customer_id not in self.customers:
-            base = self.accounts.get(account_id or "", {"provisional": True})
-            self.customers[customer_id] = {
-                **base, "customer_id": customer_id, "account_id": account_id,
-            }  # fmt: skip
+        if customer_id and customer_id not in self.customers and customer_id not in self.members:
+            if account_id:
+                self.members[customer_id] = (account_id, {})
+            else:
+                self.customers[customer_id] = {
+                    "customer_id": customer_id, "account_id": None, "provisional": True,
+                }  # fmt: skip
 
 
 def _clean(values: Mapping[Any, Any]) -> Profile:

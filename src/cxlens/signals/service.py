@@ -208,45 +208,52 @@ class Signals:
         return stored
 
     # ---- dry run --------------------------------------------------------------------------
+    def _history(
+        self, rules: RulesFile, since: dt.datetime | None, until: dt.datetime | None
+    ) -> list[Firing]:
+        """Every firing of the rules over the stored events, through a fresh engine whose
+        windows hold what came just before `since`."""
+        engine = RuleEngine(rules, Profiles.load(self.store))
+        if since is not None and engine.lookback > dt.timedelta(0):
+            engine.warm(self._events(since=since - engine.lookback, until=since), [])
+        return [f for e in self._events(since=since, until=until) for f in engine.observe(e)]
+
     def replay(
         self,
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         rules: RulesFile | None = None,
+        apply: bool = False,
     ) -> pd.DataFrame:
         """What the rules would have fired over the stored events (oldest first), with those
-        a cool-down would have suppressed marked. Nothing is written. Profiles are today's."""
+        a cool-down would have suppressed marked. Profiles are today's. Nothing is written
+        unless `apply`: then those alerts are raised as if the rules had been running
+        (tasks, hold-outs and notifications included), each once however often this runs;
+        `raised` marks the ones new now."""
         rules = rules or self.rules()
-        engine = RuleEngine(rules, Profiles.load(self.store))
-        if since is not None and engine.lookback > dt.timedelta(0):
-            engine.warm(self._events(since=since - engine.lookback, until=since), [])
-        rows = []
-        for event in self._events(since=since, until=until):
-            for f in engine.observe(event):
-                rows.append(
-                    {
-                        "rule_id": f.rule_id, "severity": f.severity, "occurred_at": f.occurred_at,
-                        "customer_id": f.customer_id, "account_id": f.account_id,
-                        "owner": f.owner, "event_id": f.event_id, "suppressed": f.suppressed,
-                        "priority": f.priority, "summary": f.summary,
-                    }
-                )  # fmt: skip
+        firings = self._history(rules, since, until)
+        raised: set[str] = set()
+        if apply:
+            with self.store.transaction():
+                raised = set(self.act([f for f in firings if not f.suppressed], rules))
+        rows = [
+            {
+                "rule_id": f.rule_id, "severity": f.severity, "occurred_at": f.occurred_at,
+                "customer_id": f.customer_id, "account_id": f.account_id, "owner": f.owner,
+                "event_id": f.event_id, "suppressed": f.suppressed, "priority": f.priority,
+                "summary": f.summary, "raised": f.alert_id in raised,
+            }
+            for f in firings
+        ]  # fmt: skip
         columns = ["rule_id", "severity", "occurred_at", "customer_id", "account_id", "owner",
-                   "event_id", "suppressed", "priority", "summary"]  # fmt: skip
+                   "event_id", "suppressed", "priority", "summary", "raised"]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
     def backfill(self, *, since: dt.datetime, rules: RulesFile | None = None) -> int:
-        """Raise the alerts the rules fire on events stored since `since`, as if they had
-        been running then (tasks, hold-outs and notifications included); alerts already
-        raised are not raised again. Returns the number of new alerts."""
-        rules = rules or self.rules()
-        engine = RuleEngine(rules, Profiles.load(self.store))
-        if engine.lookback > dt.timedelta(0):
-            engine.warm(self._events(since=since - engine.lookback, until=since), [])
-        firings = [f for e in self._events(since=since) for f in engine.observe(e)]
-        with self.store.transaction():
-            return len(self.act([f for f in firings if not f.suppressed], rules))
+        """Raise the alerts of the events stored since `since` (see `replay`); returns how
+        many are new."""
+        return int(self.replay(since=since, rules=rules, apply=True)["raised"].sum())
 
     # ---- alerts and tasks -----------------------------------------------------------------
     def alerts(
